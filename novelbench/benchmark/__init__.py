@@ -1,0 +1,1 @@
+"""Harness: registry, protocols, metrics, trials, runner, store and reports."""

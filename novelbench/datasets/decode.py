@@ -1,0 +1,69 @@
+"""Decode folders of image files once into a uint8 tensor, cached on disk and reused.
+
+Unreadable files (non-images, truncated files) are skipped and listed, never fatal.
+CMYK, palette and greyscale images are converted to RGB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from novelbench.datasets.base import cache_dir
+
+
+def _decode_one(path: Path, size: int) -> np.ndarray | None:
+    try:
+        with Image.open(path) as img:
+            img = img.convert("RGB").resize((size, size), Image.BILINEAR, reducing_gap=None)
+            return np.asarray(img, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _list_files(class_dirs: list[Path]) -> list[tuple[Path, int]]:
+    files = []
+    for label, folder in enumerate(class_dirs):
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                files.append((path, label))
+    return files
+
+
+def decode_class_folders(class_dirs: list[Path], size: int) -> tuple[torch.Tensor, np.ndarray, list[str]]:
+    """Decode every file of each class folder (label = folder's position) to RGB size x size.
+
+    Returns images (N, 3, size, size) uint8, labels (N,), and the skipped files' paths.
+    The result is cached under the cache dir, keyed by the folders' file listing and the size.
+    """
+    files = _list_files(class_dirs)
+    key_text = f"{size}\n" + "\n".join(f"{p}|{p.stat().st_size}|{label}" for p, label in files)
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
+    cache_file = cache_dir() / "decoded" / f"{class_dirs[0].parent.name}-{size}px-{key}.pt"
+    if cache_file.exists():
+        cached = torch.load(cache_file, weights_only=False)
+        return cached["images"], cached["labels"], cached["skipped"]
+
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        decoded = list(pool.map(lambda item: _decode_one(item[0], size), files))
+    kept = [i for i, arr in enumerate(decoded) if arr is not None]
+    skipped = [str(files[i][0]) for i, arr in enumerate(decoded) if arr is None]
+    if kept:
+        images = torch.from_numpy(np.stack([decoded[i] for i in kept])).permute(0, 3, 1, 2).contiguous()
+    else:
+        images = torch.zeros((0, 3, size, size), dtype=torch.uint8)
+    labels = np.array([files[i][1] for i in kept], dtype=np.int64)
+
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
+    os.close(fd)
+    torch.save({"images": images, "labels": labels, "skipped": skipped}, tmp)
+    os.replace(tmp, cache_file)  # atomic: a killed run never leaves a half-written cache
+    return images, labels, skipped

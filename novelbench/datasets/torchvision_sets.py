@@ -1,0 +1,52 @@
+"""MNIST and Fashion-MNIST through torchvision (download when online, else read --data-root)."""
+
+from __future__ import annotations
+
+from novelbench.benchmark.registry import register_dataset
+from novelbench.datasets.base import ImageDataset, ImageSet, LoadedDataset, resize_uint8
+from novelbench.errors import NovelbenchError
+
+
+class _TorchvisionDigitLike(ImageDataset):
+    folder: str  # torchvision's folder name under the root
+
+    def _tv_class(self):
+        raise NotImplementedError
+
+    def load(self) -> LoadedDataset:
+        cls = self._tv_class()
+        splits = {}
+        for split in ("train", "test"):
+            try:
+                ds = cls(root=str(self.data_root), train=split == "train", download=self.download)
+            except RuntimeError as exc:
+                raise NovelbenchError(
+                    f"{self.name} not found under {self.data_root / self.folder / 'raw'} ({exc}). "
+                    f"Run with --download to fetch it, or point --data-root at a folder holding "
+                    f"{self.folder}/raw/ (torchvision layout)."
+                ) from exc
+            images = resize_uint8(ds.data.unsqueeze(1).contiguous(), self.image_size)
+            splits[split] = ImageSet(images, ds.targets.numpy(), list(ds.classes))
+        return LoadedDataset(self.name, splits)
+
+
+@register_dataset
+class MNIST(_TorchvisionDigitLike):
+    name = "mnist"
+    folder = "MNIST"
+
+    def _tv_class(self):
+        from torchvision.datasets import MNIST as TV
+
+        return TV
+
+
+@register_dataset
+class FashionMNIST(_TorchvisionDigitLike):
+    name = "fashion-mnist"
+    folder = "FashionMNIST"
+
+    def _tv_class(self):
+        from torchvision.datasets import FashionMNIST as TV
+
+        return TV

@@ -1,0 +1,59 @@
+"""Convolutional autoencoder; score = per-image mean squared reconstruction error."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils.validation import check_is_fitted
+
+from novelbench.benchmark.registry import register_method
+from novelbench.methods.base import Detector, resolve_device
+from novelbench.methods.nets import ConvAutoencoder
+from novelbench.methods.training import apply_batched, train_module
+
+
+def reconstruction_error(autoencoder: torch.nn.Module, images: torch.Tensor, batch_size: int, device: torch.device) -> np.ndarray:
+    """Per-image mean squared error between images and their reconstructions."""
+    return apply_batched(
+        lambda x: (autoencoder(x) - x).pow(2).flatten(1).mean(1), images, batch_size, device
+    ).numpy()
+
+
+@register_method
+class AE(Detector):
+    name = "ae"
+    summary = "convolutional autoencoder (residual blocks, dense bottleneck); score = reconstruction MSE"
+    test_params = {"epochs": 1, "widths": (8, 16), "latent_dim": 8}
+
+    def __init__(
+        self,
+        *,
+        widths: tuple[int, ...] = (32, 64),
+        latent_dim: int | None = 32,
+        blocks: int = 1,
+        epochs: int = 10,
+        lr: float = 1e-3,
+        batch_size: int = 128,
+        device: str = "auto",
+    ):
+        self.widths = widths
+        self.latent_dim = latent_dim
+        self.blocks = blocks
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.device = device
+
+    def fit(self, images: torch.Tensor) -> "AE":
+        self.device_ = resolve_device(self.device)
+        self.model_ = ConvAutoencoder(images.shape[1], images.shape[-1], tuple(self.widths), self.latent_dim, self.blocks)
+        self.loss_history_ = train_module(
+            self.model_, (images,), lambda x: F.mse_loss(self.model_(x), x),
+            epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, device=self.device_,
+        )
+        return self
+
+    def score(self, images: torch.Tensor) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return reconstruction_error(self.model_, images, 512, self.device_)

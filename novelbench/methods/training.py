@@ -1,0 +1,62 @@
+"""The one training loop and batched inference every deep method shares (pyod-style template).
+
+Randomness (shuffling, augmentations) comes from torch's global generator, which the harness
+seeds before ``fit``. On CUDA, forward passes run under bfloat16 autocast (mixed precision).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+def autocast(device: torch.device):
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def train_module(
+    module: nn.Module,
+    tensors: tuple[torch.Tensor, ...],
+    loss_fn: Callable[..., torch.Tensor],
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    device: torch.device,
+    weight_decay: float = 0.0,
+) -> list[float]:
+    """Adam over shuffled mini-batches of ``tensors`` (same first dimension); ``loss_fn(*batch)``.
+
+    Returns the mean loss of each epoch.
+    """
+    module.to(device).train()
+    data = tuple(t.to(device) for t in tensors)
+    n = data[0].shape[0]
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+    history = []
+    for _ in range(epochs):
+        order = torch.randperm(n).to(device)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            with autocast(device):
+                loss = loss_fn(*(t[idx] for t in data))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(idx)
+        history.append(total / n)
+    module.eval()
+    return history
+
+
+@torch.no_grad()
+def apply_batched(fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
+    """``fn`` over ``images`` in batches on ``device``; results concatenated on the CPU as float32."""
+    out = []
+    for start in range(0, images.shape[0], batch_size):
+        with autocast(device):
+            out.append(fn(images[start : start + batch_size].to(device)).float().cpu())
+    return torch.cat(out) if out else torch.zeros(0)
