@@ -35,7 +35,7 @@ def _pattern(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
 
 @register_dataset
 class Synthetic(ImageDataset):
-    """4 pattern classes + "clutter", 16x16 greyscale; always generated from the same seed."""
+    """4 pattern classes (60 train / 30 test each) + a larger "clutter" class, 16x16 greyscale, fixed seed."""
 
     name = "synthetic"
     default_image_size = 16
@@ -48,7 +48,7 @@ class Synthetic(ImageDataset):
         for split, n in PER_CLASS.items():
             images, labels = [], []
             for label, kind in enumerate(names):
-                for _ in range(n):
+                for _ in range(3 * n if kind == "clutter" else n):  # enough clutter for n=2 clutter mixes
                     images.append(_pattern(kind, size, rng))
                     labels.append(label)
             splits[split] = ImageSet(torch.from_numpy(np.stack(images)).unsqueeze(1), np.array(labels), names)

@@ -1,0 +1,67 @@
+"""Metrics against values computed by hand."""
+
+import numpy as np
+import pytest
+
+from novelbench.benchmark import metrics
+
+# 4 inliers, 2 outliers; higher score = more novel
+SCORES = np.array([0.1, 0.2, 0.3, 0.7, 0.5, 0.9])
+OUTLIER = np.array([False, False, False, False, True, True])
+
+
+def test_auroc_and_aupr_by_hand():
+    # outlier pairs ranked above inliers: 0.5 beats 3 of 4, 0.9 beats 4 of 4 -> 7/8
+    assert metrics.auroc(OUTLIER, SCORES) == pytest.approx(7 / 8)
+    # ranking by score: 0.9 (out), 0.7 (in), 0.5 (out): AP = (1/1 + 2/3) / 2
+    assert metrics.aupr(OUTLIER, SCORES) == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_f1_takes_inliers_as_positive_class():
+    flagged = np.array([False, False, False, True, False, True])  # one inlier and one outlier flagged
+    # inliers kept: tp=3, outlier kept as inlier: fp=1, inlier flagged: fn=1 -> 6/8
+    assert metrics.f1_inliers(OUTLIER, flagged) == pytest.approx(6 / 8)
+
+
+def test_quantile_policy_flags_top_share():
+    flagged = metrics.flag_top_share(SCORES, 2 / 6)
+    assert flagged.tolist() == [False, False, False, True, False, True]
+    assert metrics.f1_inliers(OUTLIER, flagged) == pytest.approx(6 / 8)
+
+
+def test_oracle_threshold_maximises_f1_on_the_mix():
+    t = metrics.best_f1_threshold(OUTLIER, SCORES)
+    # t = 0.7 keeps 0.1, 0.2, 0.3, 0.5, 0.7: tp=4, fp=1 -> 8/9 (t = 0.3: tp=3, fn=1 -> 6/7; t = 0.5: tp=3, fp=1, fn=1 -> 6/8)
+    assert t == pytest.approx(0.7)
+    assert metrics.f1_inliers(OUTLIER, metrics.flag_above(SCORES, t)) == pytest.approx(8 / 9)
+
+
+def test_validation_threshold_is_applied_to_other_scores():
+    val_scores = np.array([0.1, 0.2, 0.25, 0.6, 0.65])
+    val_out = np.array([False, False, False, True, True])
+    t = metrics.best_f1_threshold(val_out, val_scores)
+    assert t == pytest.approx(0.25)
+    # on the test mix, scores above 0.25 are flagged: 0.3, 0.7, 0.5, 0.9 -> tp=2, fp=0, fn=2
+    flagged = metrics.flag_above(SCORES, t)
+    assert flagged.tolist() == [False, False, True, True, True, True]
+    assert metrics.f1_inliers(OUTLIER, flagged) == pytest.approx(2 * 2 / (2 * 2 + 0 + 2))
+
+
+def test_threshold_never_cuts_between_tied_scores():
+    scores = np.array([0.1, 0.5, 0.5, 0.9])
+    out = np.array([False, False, True, True])
+    t = metrics.best_f1_threshold(out, scores)
+    assert t in (0.1, 0.5)  # both tied 0.5s fall on the same side
+    assert metrics.flag_above(scores, t)[1] == metrics.flag_above(scores, t)[2]
+
+
+def test_trivial_f1_floor():
+    for p, expected in [(0.1, 0.947), (0.2, 0.889), (0.3, 0.824), (0.4, 0.750), (0.5, 0.667)]:
+        assert metrics.trivial_f1(p) == pytest.approx(expected, abs=5e-4)
+    everything_inlier = np.zeros(10, bool)
+    out = np.r_[np.zeros(7, bool), np.ones(3, bool)]
+    assert metrics.f1_inliers(out, everything_inlier) == pytest.approx(metrics.trivial_f1(0.3))
+
+
+def test_auroc_undefined_without_both_classes():
+    assert np.isnan(metrics.auroc(np.zeros(3, bool), np.arange(3.0)))
