@@ -1,6 +1,7 @@
 """Decode folders of image files once into a uint8 tensor, cached on disk and reused.
 
-Unreadable files (non-images, truncated files) are skipped and listed, never fatal.
+Files without an image extension and unreadable images (truncated, corrupt) are skipped and
+listed, never fatal.
 CMYK, palette and greyscale images are converted to RGB.
 """
 
@@ -28,13 +29,21 @@ def _decode_one(path: Path, size: int) -> np.ndarray | None:
         return None
 
 
-def _list_files(class_dirs: list[Path]) -> list[tuple[Path, int]]:
-    files = []
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
+
+
+def _list_files(class_dirs: list[Path]) -> tuple[list[tuple[Path, int]], list[str]]:
+    """Image files by extension (as torchvision's ImageFolder does); other files are returned as skipped."""
+    files, skipped = [], []
     for label, folder in enumerate(class_dirs):
         for path in sorted(folder.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            if path.suffix.lower() in IMAGE_EXTENSIONS:
                 files.append((path, label))
-    return files
+            else:
+                skipped.append(str(path))
+    return files, skipped
 
 
 def decode_class_folders(class_dirs: list[Path], size: int) -> tuple[torch.Tensor, np.ndarray, list[str]]:
@@ -43,7 +52,7 @@ def decode_class_folders(class_dirs: list[Path], size: int) -> tuple[torch.Tenso
     Returns images (N, 3, size, size) uint8, labels (N,), and the skipped files' paths.
     The result is cached under the cache dir, keyed by the folders' file listing and the size.
     """
-    files = _list_files(class_dirs)
+    files, not_images = _list_files(class_dirs)
     key_text = f"{size}\n" + "\n".join(f"{p}|{p.stat().st_size}|{label}" for p, label in files)
     key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
     cache_file = cache_dir() / "decoded" / f"{class_dirs[0].parent.name}-{size}px-{key}.pt"
@@ -54,7 +63,7 @@ def decode_class_folders(class_dirs: list[Path], size: int) -> tuple[torch.Tenso
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
         decoded = list(pool.map(lambda item: _decode_one(item[0], size), files))
     kept = [i for i, arr in enumerate(decoded) if arr is not None]
-    skipped = [str(files[i][0]) for i, arr in enumerate(decoded) if arr is None]
+    skipped = not_images + [str(files[i][0]) for i, arr in enumerate(decoded) if arr is None]
     if kept:
         images = torch.from_numpy(np.stack([decoded[i] for i in kept])).permute(0, 3, 1, 2).contiguous()
     else:
