@@ -104,3 +104,11 @@ def test_help_documents_every_option():
     for option in ["--method", "--protocol", "--dataset", "--data-root", "--classes", "--seeds", "--outlier-pcts",
                    "--out", "--jobs", "--device", "--param", "--force", "--json", "--download", "--val-share"]:
         assert option in text
+
+
+def test_readme_plugin_runs_by_dotted_path_and_separates_easy_split(tmp_path):
+    result = invoke("run", "--method", "example_plugin:MeanDistance", "--param", "example_plugin:MeanDistance.power=1",
+                    "--dataset", "synthetic", "--classes", "hbar", "--out", tmp_path, "--json")
+    assert result.exit_code == 0, result.output
+    pool = [r for r in json.loads(result.stdout)["summary"] if r["mix"] == "pool"][0]
+    assert pool["auroc_mean"] > 0.9
