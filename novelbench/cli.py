@@ -16,6 +16,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -45,7 +46,7 @@ def known_errors(command):
         except NovelbenchError as exc:
             if os.environ.get("NOVELBENCH_DEBUG"):
                 raise
-            err_console.print(f"[red]error:[/] {exc}", highlight=False, markup=True)
+            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -84,7 +85,7 @@ def _summary_table(table, title: str) -> Table:
     for col in ["method", "set", "mix", "n", "AUROC", "AUPR", "F1 quant", "F1 valid", "F1 oracle", "F1 native", "F1 trivial", "fit s"]:
         view.add_column(col, justify="left" if col in ("method", "set", "mix") else "right")
     for _, r in summary.iterrows():
-        view.add_row(str(r["method"]), str(r["group"]), str(r["mix"]), str(r["n"]),
+        view.add_row(escape(str(r["method"])), str(r["group"]), str(r["mix"]), str(r["n"]),
                      *(fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in ["auroc", "aupr", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial"]),
                      f"{r['fit_seconds_mean']:.1f}")
     return view
@@ -139,18 +140,18 @@ def run(
     store = ResultStore(out)
     if data.skipped_files:
         err_console.print(f"[yellow]{dataset}: skipped {len(data.skipped_files)} unreadable file(s), e.g. {data.skipped_files[0]}[/]")
-    err_console.print(f"{len(trials)} trial(s): {', '.join(dict.fromkeys(t.label for t in trials))} on {protocol}/{dataset}, results in {out}")
+    err_console.print(f"{len(trials)} trial(s): {escape(', '.join(dict.fromkeys(t.label for t in trials)))} on {protocol}/{dataset}, results in {out}")
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TimeRemainingColumn(), console=err_console, disable=as_json)
 
     def on_trial(trial, rows, cached):
         if rows and rows[0]["status"] != "ok":
-            err_console.print(f"[red]failed[/] {trial.describe()}: {rows[0]['error']}")
+            err_console.print(f"[red]failed[/] {escape(trial.describe())}: {escape(rows[0]['error'])}")
         elif rows and not as_json:
             pool = next((r for r in rows if r["mix"] == "pool"), rows[-1])
-            err_console.print(f"done {trial.describe()}: AUROC {pool['auroc']:.3f} ({pool['mix']}), fit {pool['fit_seconds']:.1f}s")
-        progress.update(task, advance=1, description="cached" if cached else trial.describe())
+            err_console.print(f"done {escape(trial.describe())}: AUROC {pool['auroc']:.3f} ({pool['mix']}), fit {pool['fit_seconds']:.1f}s")
+        progress.update(task, advance=1, description="cached" if cached else escape(trial.describe()))
 
     with progress:
         task = progress.add_task("starting", total=len(trials))

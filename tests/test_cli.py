@@ -47,9 +47,10 @@ def test_caltech_protocol_on_synthetic(tmp_path):
 
 
 def test_table_output_for_people(tmp_path):
-    result = invoke("run", "-m", "ocsvm", "--dataset", "synthetic", "--classes", "0", "--out", tmp_path)
+    result = invoke("run", "-m", "ocsvm", "--dataset", "synthetic", "--classes", "0", "--param", "ocsvm.nu=0.2", "--out", tmp_path)
     assert result.exit_code == 0, result.output
     assert "AUROC" in result.stdout and "p50" in result.stdout
+    assert "ocsvm[nu=0.2]" in result.stdout  # labels are not eaten as rich markup
     shown = invoke("summary", tmp_path)
     assert shown.exit_code == 0 and "ocsvm" in shown.stdout
 

@@ -29,10 +29,10 @@ class AE(Detector):
     def __init__(
         self,
         *,
-        widths: tuple[int, ...] = (32, 64),
+        widths: tuple[int, ...] = (16, 32),
         latent_dim: int | None = 32,
         blocks: int = 1,
-        epochs: int = 10,
+        epochs: int = 5,
         lr: float = 1e-3,
         batch_size: int = 128,
         device: str = "auto",
