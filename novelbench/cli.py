@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from novelbench.benchmark import report
 from novelbench.benchmark.plan import plan_trials
 from novelbench.benchmark.registry import DATASETS, METHODS, PROTOCOLS
 from novelbench.benchmark.runner import run_trials
@@ -207,3 +208,45 @@ def summary(results: Path = typer.Argument(..., help="A run's output folder, or 
         out_console.print_json(summarize(table).to_json(orient="records"))
     else:
         out_console.print(_summary_table(table, str(results)))
+
+
+def _read_many(results: list[Path]):
+    import pandas as pd
+
+    return pd.concat([read_results(r) for r in results], ignore_index=True)
+
+
+POLICY_HELP = "F1 threshold policy: quantile, validation, oracle or native."
+
+
+@app.command()
+@known_errors
+def table(results: list[Path] = typer.Argument(..., help="One or more run folders (or results files) to combine."),
+          fmt: str = typer.Option("markdown", "--format", help="markdown, latex or csv."),
+          policy: str = typer.Option("quantile", help=POLICY_HELP),
+          out: Optional[Path] = typer.Option(None, help="Also write the table to this file.")) -> None:
+    """The paper's Table 1 (caltech runs: AUROC / F1 for 1, 3, 5 classes) or the numbers of Figure 3
+    (mnist runs: F1 per outlier %), measured rows beside the published ones."""
+    data = _read_many(results)
+    protocols = set(data["protocol"])
+    parts = []
+    if "caltech" in protocols:
+        parts.append("Table 1 (caltech protocol; mean ± std over repeats and seeds; published rows are Caltech-256)\n\n"
+                     + report.render(report.table1(data, policy), fmt))
+    if "mnist" in protocols:
+        parts.append(f"F1 ({policy} threshold) vs outlier % (mnist protocol; mean ± std over classes and seeds)\n\n"
+                     + report.render(report.figure3_table(data, policy), fmt))
+    text = "\n\n".join(parts)
+    if out:
+        out.write_text(text + "\n")
+    print(text)
+
+
+@app.command()
+@known_errors
+def figure(results: list[Path] = typer.Argument(..., help="One or more mnist-protocol run folders to combine."),
+           out: Path = typer.Option(Path("results/figure3"), help="Output path without suffix; writes .png and .pdf."),
+           policy: str = typer.Option("quantile", help=POLICY_HELP)) -> None:
+    """The paper's Figure 3: F1 vs outlier %, one line per method, std band, trivial floor, published points."""
+    for path in report.figure3(_read_many(results), out, policy):
+        out_console.print(f"wrote {path}")

@@ -113,3 +113,22 @@ def test_readme_plugin_runs_by_dotted_path_and_separates_easy_split(tmp_path):
     assert result.exit_code == 0, result.output
     pool = [r for r in json.loads(result.stdout)["summary"] if r["mix"] == "pool"][0]
     assert pool["auroc_mean"] > 0.9
+
+
+def test_table_and_figure_regenerate_from_runs(tmp_path):
+    assert invoke("run", "-m", "ocsvm", "--dataset", "synthetic", "--seeds", "0,1", "--out", tmp_path / "m").exit_code == 0
+    assert invoke("run", "-m", "ocsvm", "--protocol", "caltech", "--dataset", "synthetic", "--n-classes", "1,2",
+                  "--repeats", "2", "--max-per-class", "30", "--out", tmp_path / "c").exit_code == 0
+    result = invoke("table", tmp_path / "m", tmp_path / "c", "--out", tmp_path / "t.md")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "| ocsvm (synthetic) |" in text and "GPND v1 (published)" in text and "CRBND (paper) (published" in text
+    assert "n=1 AUROC" in text and "n=2 F1" in text and "0.947" in text  # the trivial floor at 10 %
+    assert (tmp_path / "t.md").read_text().strip() == text.strip()
+    latex = invoke("table", tmp_path / "c", "--format", "latex")
+    assert latex.exit_code == 0 and "\\begin{tabular}" in latex.stdout
+    fig = invoke("figure", tmp_path / "m", "--out", tmp_path / "fig3")
+    assert fig.exit_code == 0, fig.output
+    assert (tmp_path / "fig3.png").stat().st_size > 10_000 and (tmp_path / "fig3.pdf").exists()
+    assert "no finished 'mnist'" in " ".join(invoke("figure", tmp_path / "c").stderr.split())
+    assert "no results at" in " ".join(invoke("table", tmp_path / "nothing").stderr.split())
