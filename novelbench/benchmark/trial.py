@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import json
 import random
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +29,24 @@ from novelbench.benchmark.protocols.base import Pool, Setting
 from novelbench.benchmark.registry import DATASETS, METHODS, PROTOCOLS
 from novelbench.datasets.base import LoadedDataset
 from novelbench.methods.base import resolve_device
+
+
+SHARED_CODE = ("novelbench.methods.base", "novelbench.methods.nets", "novelbench.methods.augment",
+               "novelbench.methods.training", "novelbench.benchmark.metrics", "novelbench.benchmark.protocols.base")
+
+
+@functools.lru_cache(maxsize=None)
+def _module_digest(module_name: str) -> str:
+    module = sys.modules.get(module_name) or importlib.import_module(module_name)
+    path = getattr(module, "__file__", None)
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12] if path else ""
+
+
+def code_fingerprint(method: str, protocol: str) -> str:
+    """Hash of the source that decides a trial's numbers: the method's and protocol's modules and
+    the shared blocks, so results computed by older code are never reused as if current."""
+    modules = [METHODS.get(method).__module__, PROTOCOLS.get(protocol).__module__, *SHARED_CODE]
+    return hashlib.sha256("".join(_module_digest(m) for m in modules).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -44,12 +65,12 @@ class Trial:
 
     @property
     def trial_id(self) -> str:
-        """Hash of everything that decides the trial's numbers (not where the data lies)."""
+        """Hash of everything that decides the trial's numbers (not where the data lies, nor the device)."""
         key = {
             "method": self.method, "method_params": self.method_params,
             "protocol": self.protocol, "protocol_params": self.protocol_params,
             "data": self.data_identity, "positives": self.setting.positives, "repeat": self.setting.repeat,
-            "seed": self.seed, "version": novelbench.__version__,
+            "seed": self.seed, "version": novelbench.__version__, "code": code_fingerprint(self.method, self.protocol),
         }
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
