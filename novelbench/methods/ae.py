@@ -24,7 +24,7 @@ def reconstruction_error(autoencoder: torch.nn.Module, images: torch.Tensor, bat
 class AE(Detector):
     name = "ae"
     summary = "convolutional autoencoder (residual blocks, dense bottleneck); score = reconstruction MSE"
-    test_params = {"epochs": 1, "widths": (8, 16), "latent_dim": 8}
+    test_params = {"epochs": 1, "min_steps": 0, "widths": (8, 16), "latent_dim": 8}
 
     def __init__(
         self,
@@ -33,6 +33,7 @@ class AE(Detector):
         latent_dim: int | None = 32,
         blocks: int = 1,
         epochs: int = 5,
+        min_steps: int = 200,
         lr: float = 1e-3,
         batch_size: int = 128,
         device: str = "auto",
@@ -41,6 +42,7 @@ class AE(Detector):
         self.latent_dim = latent_dim
         self.blocks = blocks
         self.epochs = epochs
+        self.min_steps = min_steps
         self.lr = lr
         self.batch_size = batch_size
         self.device = device
@@ -50,7 +52,7 @@ class AE(Detector):
         self.model_ = ConvAutoencoder(images.shape[1], images.shape[-1], tuple(self.widths), self.latent_dim, self.blocks)
         self.loss_history_ = train_module(
             self.model_, (images,), lambda x: F.mse_loss(self.model_(x), x),
-            epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, device=self.device_,
+            epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, device=self.device_, min_steps=self.min_steps,
         )
         return self
 

@@ -6,6 +6,7 @@ seeds before ``fit``. On CUDA, forward passes run under bfloat16 autocast (mixed
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -26,17 +27,21 @@ def train_module(
     batch_size: int,
     device: torch.device,
     weight_decay: float = 0.0,
+    min_steps: int = 0,
 ) -> list[float]:
     """Adam over shuffled mini-batches of ``tensors`` (same first dimension); ``loss_fn(*batch)``.
 
-    Returns the mean loss of each epoch.
+    Trains ``epochs`` epochs, or more if that is needed for ``min_steps`` optimizer steps: on a
+    small training set (a Caltech category has 30-150 images) a few epochs are only a handful of
+    steps, far too few to fit anything. Returns the mean loss of each epoch.
     """
     module.to(device).train()
     data = tuple(t.to(device) for t in tensors)
     n = data[0].shape[0]
     optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
     history = []
-    for _ in range(epochs):
+    steps_per_epoch = math.ceil(n / batch_size)
+    for _ in range(max(epochs, math.ceil(min_steps / steps_per_epoch))):
         order = torch.randperm(n).to(device)
         total = 0.0
         for start in range(0, n, batch_size):
