@@ -55,7 +55,7 @@ class CRBND(Detector):
         clf_widths: tuple[int, ...] = (16, 32),
         ae_epochs: int = 6,
         clf_epochs: int = 3,
-        min_steps: int = 0,
+        min_steps: int = 200,
         lr: float = 1e-3,
         clf_lr: float = 1e-3,
         batch_size: int = 128,
