@@ -44,7 +44,7 @@ SCORE_MODES = ("classifier", "recon", "combined")
 class CRBND(Detector):
     name = "crbnd"
     summary = "connective reconstruction-based novelty detection (denoising residual AE + connective-sample CNN classifier)"
-    test_params = {"widths": (8, 16), "latent_dim": 8, "clf_widths": (8, 16), "ae_epochs": 2, "clf_epochs": 2, "batch_size": 32}
+    test_params = {"widths": (8, 16), "latent_dim": 8, "clf_widths": (8, 16), "ae_epochs": 2, "clf_epochs": 2, "batch_size": 32, "min_steps": 0}
 
     def __init__(
         self,
