@@ -8,7 +8,7 @@ from PIL import Image
 from novelbench.datasets.caltech import Caltech101, Caltech256
 from novelbench.datasets.digits import Digits
 from novelbench.datasets.folder import ImageFolder
-from novelbench.datasets.torchvision_sets import MNIST
+from novelbench.datasets.torchvision_sets import MNIST, FashionMNIST
 from novelbench.errors import NovelbenchError
 
 from conftest import needs_shared
@@ -88,3 +88,14 @@ def test_real_caltech101_counts_the_stray_file():
     assert len(data.skipped_files) == 1 and data.skipped_files[0].endswith("BACKGROUND_Google/tmp")
     assert len(allset) == 9144  # every JPEG; the stray non-image `tmp` is not among them
     assert (allset.labels == allset.label_of("BACKGROUND_Google")).sum() == 467
+
+
+def test_fashion_mnist_reads_the_torchvision_layout(tmp_path):
+    # Fashion-MNIST ships in MNIST's file format; MNIST's files stand in for it offline
+    raw = needs_shared("MNIST", "raw")
+    (tmp_path / "FashionMNIST" / "raw").mkdir(parents=True)
+    for f in raw.iterdir():
+        (tmp_path / "FashionMNIST" / "raw" / f.name).symlink_to(f)
+    data = FashionMNIST(tmp_path, image_size=14).load()
+    assert data.splits["test"].images.shape == (10000, 1, 14, 14)
+    assert data.splits["train"].class_names[0] == "T-shirt/top"

@@ -15,9 +15,12 @@ class _Caltech(ImageDataset):
     folder: str  # e.g. 256_ObjectCategories
     tv_folder: str  # torchvision's folder under the root, e.g. caltech256
     clutter: str
+    tv_class: str  # torchvision.datasets class that downloads it
 
     def _tv_download(self) -> None:
-        raise NotImplementedError
+        import torchvision.datasets
+
+        getattr(torchvision.datasets, self.tv_class)(root=str(self.data_root), download=True)
 
     def _categories_dir(self) -> Path:
         candidates = [self.data_root / self.tv_folder / self.folder, self.data_root / self.folder]
@@ -48,11 +51,7 @@ class Caltech256(_Caltech):
     folder = "256_ObjectCategories"
     tv_folder = "caltech256"
     clutter = "257.clutter"
-
-    def _tv_download(self) -> None:
-        from torchvision.datasets import Caltech256 as TV
-
-        TV(root=str(self.data_root), download=True)
+    tv_class = "Caltech256"
 
 
 @register_dataset
@@ -61,8 +60,4 @@ class Caltech101(_Caltech):
     folder = "101_ObjectCategories"
     tv_folder = "caltech101"
     clutter = "BACKGROUND_Google"
-
-    def _tv_download(self) -> None:
-        from torchvision.datasets import Caltech101 as TV
-
-        TV(root=str(self.data_root), download=True)
+    tv_class = "Caltech101"

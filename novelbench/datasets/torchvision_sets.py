@@ -8,13 +8,12 @@ from novelbench.errors import NovelbenchError
 
 
 class _TorchvisionDigitLike(ImageDataset):
-    folder: str  # torchvision's folder name under the root
-
-    def _tv_class(self):
-        raise NotImplementedError
+    folder: str  # torchvision's folder name under the root (also its class name in torchvision.datasets)
 
     def load(self) -> LoadedDataset:
-        cls = self._tv_class()
+        import torchvision.datasets
+
+        cls = getattr(torchvision.datasets, self.folder)
         splits = {}
         for split in ("train", "test"):
             try:
@@ -35,18 +34,8 @@ class MNIST(_TorchvisionDigitLike):
     name = "mnist"
     folder = "MNIST"
 
-    def _tv_class(self):
-        from torchvision.datasets import MNIST as TV
-
-        return TV
-
 
 @register_dataset
 class FashionMNIST(_TorchvisionDigitLike):
     name = "fashion-mnist"
     folder = "FashionMNIST"
-
-    def _tv_class(self):
-        from torchvision.datasets import FashionMNIST as TV
-
-        return TV

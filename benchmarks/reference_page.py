@@ -1,0 +1,87 @@
+"""Print the measured tables of results/reference/crbnd.md from the reference runs' CSV files.
+
+    python benchmarks/reference_page.py results/reference/runs > /tmp/tables.md
+
+Every number comes from a run table written by `bench run` (see benchmarks/reference_runs.sh).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from novelbench.benchmark import report
+
+
+def load(folder: Path, name: str) -> pd.DataFrame | None:
+    path = folder / f"{name}.csv"
+    return pd.read_csv(path) if path.exists() else None
+
+
+def md(frame: pd.DataFrame) -> str:
+    return report.render(frame, "markdown")
+
+
+def per_digit(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One-vs-rest AUROC (whole test split) per digit, mean over seeds."""
+    cols = {}
+    for name, t in tables.items():
+        pool = t[(t["mix"] == "pool") & (t["status"] == "ok")]
+        for method, rows in pool.groupby("method", sort=False):
+            cols[method] = rows.groupby("positives")["auroc"].mean()
+    frame = pd.DataFrame(cols)
+    frame.loc["mean"] = frame.mean()
+    return frame.map(lambda v: f"{v:.3f}").reset_index(names="digit")
+
+
+def policies(t: pd.DataFrame) -> pd.DataFrame:
+    rows = t[(t["status"] == "ok") & (t["mix"] != "pool")]
+    out = rows.groupby(["method", "outlier_pct"])[["auroc", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial"]].mean()
+    return out.map(lambda v: f"{v:.3f}").reset_index()
+
+
+def timings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = []
+    for name, t in tables.items():
+        ok = t[t["status"] == "ok"].drop_duplicates("trial_id")
+        for method, r in ok.groupby("method", sort=False):
+            rows.append({"run": name, "method": method, "trials": len(r), "fit s (mean)": f"{r['fit_seconds'].mean():.1f}",
+                         "fit s (max)": f"{r['fit_seconds'].max():.1f}", "score s (mean)": f"{r['score_seconds'].mean():.1f}",
+                         "n_train (mean)": f"{r['n_train'].mean():.0f}", "n_test (mean)": f"{r['n_test'].mean():.0f}"})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "results/reference/runs")
+    names = sorted(p.stem for p in folder.glob("*.csv"))
+    tables = {n: load(folder, n) for n in names}
+    mnist = {n: t for n, t in tables.items() if t["protocol"].iloc[0] == "mnist"}
+    caltech = {n: t for n, t in tables.items() if t["protocol"].iloc[0] == "caltech"}
+    main_runs = {n: t for n, t in mnist.items() if not n.startswith("ablation")}
+    ablations = {n: t for n, t in mnist.items() if n.startswith("ablation") or n in ("mnist-crbnd", "mnist-crbnd-plus")}
+
+    print("## MNIST: F1 (quantile threshold) vs outlier %, and one-vs-rest AUROC\n")
+    print(md(report.figure3_table(pd.concat(main_runs.values()), "quantile")), "\n")
+    print("## MNIST: every threshold policy (mean over digits and seeds)\n")
+    print(md(policies(pd.concat(main_runs.values()))), "\n")
+    print("## MNIST: one-vs-rest AUROC per digit (whole test split, mean over seeds)\n")
+    print(md(per_digit(main_runs)), "\n")
+    if ablations:
+        print("## Ablations (MNIST, seed 0 where the run has one seed): one-vs-rest AUROC per digit\n")
+        seed0 = {n: t[t["seed"] == 0] for n, t in ablations.items()}
+        print(md(per_digit(seed0)), "\n")
+        print("F1 (quantile) vs outlier %, seed 0:\n")
+        print(md(report.figure3_table(pd.concat(seed0.values()), "quantile").iloc[: sum(t['method'].nunique() for t in seed0.values())]), "\n")
+    if caltech:
+        print("## Caltech-101 clutter protocol (Table 1 layout; published rows are Caltech-256)\n")
+        print(md(report.table1(pd.concat(caltech.values()), "quantile")), "\n")
+        print("Validation-threshold F1 instead of quantile:\n")
+        print(md(report.table1(pd.concat(caltech.values()), "validation").iloc[: len(caltech)]), "\n")
+    print("## Timings (per trial; 2 local processes with 1 CPU thread each on a 2-core machine)\n")
+    print(md(timings(tables)))
+
+
+if __name__ == "__main__":
+    main()
