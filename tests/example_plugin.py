@@ -20,3 +20,14 @@ class MeanDistance(Detector):
 
     def score(self, images: torch.Tensor) -> np.ndarray:
         return (images - self.mean_).abs().pow(self.power).flatten(1).mean(1).numpy()
+
+
+class CrashOnFit(Detector):
+    """Kills its own process in ``fit`` (stands in for a worker killed for memory)."""
+
+    name = "crash-on-fit"
+
+    def fit(self, images):
+        import os
+
+        os._exit(1)

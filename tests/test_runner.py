@@ -109,3 +109,10 @@ def test_rows_are_tidy(tmp_path):
     assert sorted(table["mix"].unique()) == ["p10", "p50", "pool"]
     assert (tmp_path / "results.csv").exists()
     assert len(pd.read_csv(tmp_path / "results.csv")) == len(table)
+
+
+def test_a_killed_worker_process_is_recorded_as_failed_trials(tmp_path):
+    trials = _plan(methods=["example_plugin:CrashOnFit"], param_specs=[], seeds=[0])[:2]
+    result = runner.run_trials(trials, ResultStore(tmp_path), jobs=2)
+    assert result.n_failed == 2
+    assert result.table["error"].str.contains("BrokenProcessPool|terminated abruptly", regex=True).all()

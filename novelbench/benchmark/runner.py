@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from novelbench.benchmark.store import ResultStore
-from novelbench.benchmark.trial import Trial, run_trial
+from novelbench.benchmark.trial import Trial, failed_rows, run_trial
 
 #: called after each trial with (trial, rows, was_cached)
 Callback = Callable[[Trial, list[dict] | None, bool], None]
@@ -74,7 +74,12 @@ def run_trials(trials: list[Trial], store: ResultStore, jobs: int = 1, force: bo
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
-                        finish(pending.pop(future), future.result())
+                        trial = pending.pop(future)
+                        try:
+                            rows = future.result()
+                        except Exception as exc:  # e.g. a worker killed for memory: record, go on
+                            rows = failed_rows(trial, exc)
+                        finish(trial, rows)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise

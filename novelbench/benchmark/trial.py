@@ -13,7 +13,6 @@ import json
 import random
 import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -170,11 +169,16 @@ def execute(trial: Trial) -> list[dict[str, Any]]:
     return rows
 
 
+def failed_rows(trial: Trial, exc: BaseException) -> list[dict[str, Any]]:
+    """The one row that records a failed trial with its error (never cached as success)."""
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    return [{**_base_row(trial), "mix": "", "status": "failed", "error": error,
+             "versions": versions(), "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds")}]
+
+
 def run_trial(trial: Trial) -> list[dict[str, Any]]:
     """Run one trial; a failure becomes one row with status "failed" and the error, never a crash."""
     try:
         return execute(trial)
     except Exception as exc:  # recorded, shown, and never cached as success
-        last = traceback.format_exc(limit=-1).strip().splitlines()[-1]
-        return [{**_base_row(trial), "mix": "", "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:500] or last,
-                 "versions": versions(), "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds")}]
+        return failed_rows(trial, exc)
