@@ -111,7 +111,7 @@ def run(
     transductive: bool = typer.Option(False, "--transductive", help="caltech: train and test on the same positive images (ALOCC's setup)."),
     val_share: float = typer.Option(0.1, help="Share of training inliers held out of fitting for the `validation` F1 policy (0 disables it)."),
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default results/<protocol>-<dataset>). Finished trials there are reused."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default results/<protocol>-<dataset>-<methods>). Finished trials there are reused."),
     jobs: int = typer.Option(1, min=1, help="Trials run in N local processes."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", help="Recompute trials even if their results exist."),
@@ -137,7 +137,8 @@ def run(
     resolve_device(device)  # a bad --device fails now, not in every trial
     trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device)
     data = load_dataset(dataset, json.dumps(dataset_params, sort_keys=True, default=str))
-    out = out or Path("results") / f"{protocol}-{dataset}"
+    # one folder per (protocol, dataset, methods): a later run of other methods never replaces this table
+    out = out or Path("results") / f"{protocol}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}"
     store = ResultStore(out)
     if data.skipped_files:
         err_console.print(f"[yellow]{dataset}: skipped {len(data.skipped_files)} unreadable file(s), e.g. {data.skipped_files[0]}[/]")
