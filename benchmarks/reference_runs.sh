@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# The exact runs behind results/reference/*.md. Usage: bash benchmarks/reference_runs.sh [DATA_ROOT]
-# Each run resumes if interrupted; outputs go to results/ref-*/ (tables are copied into
-# results/reference/runs/ by the last step). 2 local processes with 1 thread each.
+# The exact runs behind results/reference/crbnd.md. Usage: bash benchmarks/reference_runs.sh [DATA_ROOT]
+# Each run resumes if interrupted; outputs go to results/ref-*/, and the last step copies their
+# tables into results/reference/runs/. 2 local processes with 1 CPU thread each (2-core machine).
+# Sized to the CPU time we had: Caltech deep methods over 3 repeats, ablations over seed 0.
 set -euo pipefail
 DATA=${1:-../shared/data}
 run() { bench run --data-root "$DATA" --jobs 2 --device auto "$@"; }
 
+run --method ocsvm --protocol mnist --seeds 0 --out results/ref-mnist-ocsvm
 run --method ae --protocol mnist --seeds 0 --out results/ref-mnist-ae
 run --method crbnd --protocol mnist --seeds 0,1,2 --out results/ref-mnist-crbnd
 run --method crbnd-plus --protocol mnist --seeds 0,1,2 --out results/ref-mnist-crbnd-plus
-for m in ae crbnd crbnd-plus; do
-  run --method $m --protocol caltech --dataset caltech101 --repeats 5 --out results/ref-caltech-$m
-done
+run --method ocsvm --protocol caltech --dataset caltech101 --repeats 20 --out results/ref-caltech-ocsvm
+run --method ae --protocol caltech --dataset caltech101 --repeats 5 --out results/ref-caltech-ae
+run --method crbnd --protocol caltech --dataset caltech101 --repeats 3 --out results/ref-caltech-crbnd
+run --method crbnd-plus --protocol caltech --dataset caltech101 --repeats 3 --out results/ref-caltech-crbnd-plus
 run --method crbnd --protocol mnist --seeds 0 --param crbnd.negatives=blur,noise --out results/ref-ablation-negatives
 run --method crbnd --protocol mnist --seeds 0 --param crbnd.connective=False --out results/ref-ablation-nomix
-run --method crbnd --protocol mnist --seeds 0 --param crbnd.score_mode=recon --out results/ref-ablation-recon
-run --method crbnd-plus --protocol mnist --seeds 0 --param crbnd-plus.score_mode=classifier --out results/ref-ablation-plus-clf
-run --method crbnd-plus --protocol mnist --seeds 0 --param crbnd-plus.negatives=both --out results/ref-ablation-plus-paperneg
+run --method crbnd --protocol mnist --seeds 0 --param crbnd.score_mode=recon,combined --out results/ref-ablation-score
 mkdir -p results/reference/runs
 for d in results/ref-*; do cp "$d/results.csv" "results/reference/runs/${d#results/ref-}.csv"; done

@@ -29,14 +29,15 @@ def table1(table: pd.DataFrame, policy: str = "quantile") -> pd.DataFrame:
     groups = sorted(rows["group"].unique(), key=lambda g: int(g.split("=")[1]))
     out = []
     for method, by_method in rows.groupby("method", sort=False):
-        line = {"method": f"{method} ({by_method['dataset'].iloc[0]})"}
+        line = {"method": f"{method} ({by_method['dataset'].iloc[0]})",
+                "trials per n": "/".join(str(by_method.loc[by_method["group"] == g, "trial_id"].nunique()) for g in groups)}
         for g in groups:
             sel = by_method[by_method["group"] == g]
             line[f"{g} AUROC"] = _cell(sel["auroc"]) if len(sel) else "-"
             line[f"{g} F1"] = _cell(sel[f"f1_{policy}"]) if len(sel) else "-"
         out.append(line)
     for name, by_n in published.CALTECH_TABLE1.items():
-        line = {"method": f"{name} (published, Caltech-256)"}
+        line = {"method": f"{name} (published, Caltech-256)", "trials per n": "-"}
         for g in groups:
             auc, f1 = by_n.get(int(g.split("=")[1]), (np.nan, np.nan))
             line[f"{g} AUROC"], line[f"{g} F1"] = f"{auc:.3f}", f"{f1:.3f}"
