@@ -39,7 +39,7 @@ def per_digit(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def policies(t: pd.DataFrame) -> pd.DataFrame:
     rows = t[(t["status"] == "ok") & (t["mix"] != "pool")]
     out = rows.groupby(["method", "outlier_pct"])[["auroc", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial"]].mean()
-    return out.map(lambda v: f"{v:.3f}").reset_index()
+    return out.map(lambda v: "-" if pd.isna(v) else f"{v:.3f}").reset_index()
 
 
 def timings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

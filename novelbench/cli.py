@@ -28,6 +28,7 @@ from novelbench.benchmark.store import ResultStore, read_results
 from novelbench.benchmark.summary import fmt, summarize
 from novelbench.benchmark.trial import load_dataset
 from novelbench.errors import NovelbenchError
+from novelbench.methods.base import resolve_device
 
 app = typer.Typer(help="novelbench: benchmark image novelty detection methods.", no_args_is_help=True, add_completion=False)
 # wide tables when writing to a file or pipe; a real terminal's width otherwise
@@ -132,8 +133,6 @@ def run(
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
     protocol_params = _protocol_params(protocol, classes, outlier_pcts, n_classes, repeats, max_per_class, train_fraction, transductive, val_share)
     seed_list = _ints(seeds, "--seeds") or [0]
-    from novelbench.methods.base import resolve_device
-
     resolve_device(device)  # a bad --device fails now, not in every trial
     trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device)
     data = load_dataset(dataset, json.dumps(dataset_params, sort_keys=True, default=str))
@@ -141,7 +140,7 @@ def run(
     out = out or Path("results") / f"{protocol}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}"
     store = ResultStore(out)
     if data.skipped_files:
-        err_console.print(f"[yellow]{dataset}: skipped {len(data.skipped_files)} unreadable file(s), e.g. {data.skipped_files[0]}[/]")
+        err_console.print(f"[yellow]{dataset}: skipped {len(data.skipped_files)} non-image or unreadable file(s), e.g. {escape(data.skipped_files[0])}[/]")
     err_console.print(f"{len(trials)} trial(s): {escape(', '.join(dict.fromkeys(t.label for t in trials)))} on {protocol}/{dataset}, results in {out}")
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
