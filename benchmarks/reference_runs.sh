@@ -17,6 +17,6 @@ run --method crbnd --protocol caltech --dataset caltech101 --repeats 3 --out res
 run --method crbnd-plus --protocol caltech --dataset caltech101 --repeats 3 --out results/ref-caltech-crbnd-plus
 run --method crbnd --protocol mnist --seeds 0 --param crbnd.negatives=blur,noise --out results/ref-ablation-negatives
 run --method crbnd --protocol mnist --seeds 0 --param crbnd.connective=False --out results/ref-ablation-nomix
-run --method crbnd --protocol mnist --seeds 0 --param crbnd.score_mode=recon,combined --out results/ref-ablation-score
+run --method crbnd --protocol mnist --seeds 0 --param crbnd.score_mode=recon --out results/ref-ablation-recon
 mkdir -p results/reference/runs
 for d in results/ref-*; do cp "$d/results.csv" "results/reference/runs/${d#results/ref-}.csv"; done
