@@ -49,7 +49,7 @@ def timings(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         for method, r in ok.groupby("method", sort=False):
             rows.append({"run": name, "method": method, "trials": len(r), "fit s (mean)": f"{r['fit_seconds'].mean():.1f}",
                          "fit s (max)": f"{r['fit_seconds'].max():.1f}", "score s (mean)": f"{r['score_seconds'].mean():.1f}",
-                         "n_train (mean)": f"{r['n_train'].mean():.0f}", "n_test (mean)": f"{r['n_test'].mean():.0f}"})
+                         "n_train (mean)": f"{r['n_train'].mean():.0f}", "n_test (first mix)": f"{r['n_test'].mean():.0f}"})
     return pd.DataFrame(rows)
 
 
