@@ -89,3 +89,23 @@ def test_entry_point_plugins_load_and_broken_ones_are_listed(monkeypatch):
     with pytest.raises(NovelbenchError, match="failed to import"):
         reg.get("broken")
     assert reg.create("plugin-ocsvm").fit(torch.rand(20, 1, 4, 4)).score(torch.rand(3, 1, 4, 4)).shape == (3,)
+
+
+CRBND_ABLATIONS = [{"connective": False}, {"negatives": "blur"}, {"negatives": "noise"}, {"negatives": "mixed"},
+                   {"score_mode": "recon"}, {"score_mode": "combined"}]
+
+
+@pytest.mark.parametrize("override", CRBND_ABLATIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_crbnd_ablations_conform(override, synthetic):
+    data = synthetic.splits["train"]
+    train = to_float(data.images[data.labels == 0][:48])
+    test = to_float(synthetic.splits["test"].images[::5])
+    runs = []
+    for _ in range(2):
+        seed_everything(0)
+        method = get_method("crbnd", **{**METHODS.get("crbnd").test_params, **override, "device": "cpu"})
+        runs.append(method.fit(train).score(test))
+    assert runs[0].shape == (len(test),) and np.isfinite(runs[0]).all() and runs[0].std() > 0
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-5, atol=1e-6)
+    native = method.predict(test)
+    assert (native is None) == (override.get("score_mode") == "recon")
