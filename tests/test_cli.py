@@ -132,3 +132,5 @@ def test_table_and_figure_regenerate_from_runs(tmp_path):
     assert (tmp_path / "fig3.png").stat().st_size > 10_000 and (tmp_path / "fig3.pdf").exists()
     assert "no finished 'mnist'" in " ".join(invoke("figure", tmp_path / "c").stderr.split())
     assert "no results at" in " ".join(invoke("table", tmp_path / "nothing").stderr.split())
+    bad_policy = invoke("table", tmp_path / "m", "--policy", "median")
+    assert bad_policy.exit_code == 1 and "unknown threshold policy 'median'" in " ".join(bad_policy.stderr.split())

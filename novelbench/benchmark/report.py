@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from novelbench.benchmark import published
+from novelbench.benchmark.metrics import POLICIES
 from novelbench.errors import NovelbenchError
 
 
@@ -16,6 +17,12 @@ def _ok(table: pd.DataFrame, protocol: str) -> pd.DataFrame:
     if rows.empty:
         raise NovelbenchError(f"these results hold no finished {protocol!r} trials")
     return rows
+
+
+def _f1_column(policy: str) -> str:
+    if policy not in POLICIES:
+        raise NovelbenchError(f"unknown threshold policy {policy!r}; use one of {', '.join(POLICIES)}")
+    return f"f1_{policy}"
 
 
 def _cell(values: pd.Series) -> str:
@@ -34,7 +41,7 @@ def table1(table: pd.DataFrame, policy: str = "quantile") -> pd.DataFrame:
         for g in groups:
             sel = by_method[by_method["group"] == g]
             line[f"{g} AUROC"] = _cell(sel["auroc"]) if len(sel) else "-"
-            line[f"{g} F1"] = _cell(sel[f"f1_{policy}"]) if len(sel) else "-"
+            line[f"{g} F1"] = _cell(sel[_f1_column(policy)]) if len(sel) else "-"
         out.append(line)
     for name, by_n in published.CALTECH_TABLE1.items():
         line = {"method": f"{name} (published, Caltech-256)", "trials per n": "-"}
@@ -54,7 +61,7 @@ def figure3_table(table: pd.DataFrame, policy: str = "quantile") -> pd.DataFrame
     for method, by_method in rows.groupby("method", sort=False):
         line = {"method": f"{method} ({by_method['dataset'].iloc[0]})"}
         for p in pcts:
-            line[f"{p:g}%"] = _cell(by_method.loc[by_method["outlier_pct"] == p, f"f1_{policy}"])
+            line[f"{p:g}%"] = _cell(by_method.loc[by_method["outlier_pct"] == p, _f1_column(policy)])
         pool = _ok(table, "mnist")
         pool = pool[(pool["method"] == method) & (pool["mix"] == "pool")]
         line["AUROC (one-vs-rest)"] = _cell(pool["auroc"]) if len(pool) else "-"
@@ -97,7 +104,7 @@ def figure3(table: pd.DataFrame, out: Path, policy: str = "quantile") -> list[Pa
     rows = _ok(table, "mnist")
     rows = rows[rows["mix"] != "pool"]
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    sns.lineplot(data=rows, x="outlier_pct", y=f"f1_{policy}", hue="method", errorbar="sd", marker="o", ax=ax)
+    sns.lineplot(data=rows, x="outlier_pct", y=_f1_column(policy), hue="method", errorbar="sd", marker="o", ax=ax)
     pcts = np.array(sorted(rows["outlier_pct"].unique()))
     ax.plot(pcts, 2 * (1 - pcts / 100) / (2 - pcts / 100), "k--", lw=1, label="trivial floor")
     for (name, values), marker in zip(published.MNIST_F1.items(), "sxD^v"):

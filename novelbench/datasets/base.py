@@ -58,9 +58,6 @@ class LoadedDataset:
     clutter_class: str | None = None  # outlier source of the clutter protocol, never an inlier
     skipped_files: list[str] = field(default_factory=list)  # unreadable / non-image files, reported
 
-    def split(self, name: str) -> ImageSet:
-        return self.splits[name]
-
 
 class ImageDataset:
     """Base of every dataset loader. Subclasses set ``name`` and implement ``load``."""
