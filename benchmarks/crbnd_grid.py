@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from novelbench.benchmark.registry import get_method
+from novelbench.registry import get_method
 from novelbench.datasets.torchvision_sets import MNIST
 from novelbench.methods import augment as aug
 

@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from novelbench.benchmark.registry import get_method
+from novelbench.registry import get_method
 from novelbench.datasets.torchvision_sets import MNIST
 from novelbench.methods.training import train_module
 

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from novelbench.benchmark.registry import get_method
+from novelbench.registry import get_method
 from novelbench.datasets.torchvision_sets import MNIST
-from novelbench.methods.ae import reconstruction_error
+from novelbench.methods.training import reconstruction_error
 
 
 def validation_split(images, labels, digit, n_out, rng):

@@ -1,18 +1,20 @@
 """`bench`: run novelty-detection benchmarks and list what is available.
 
 Thin layer: parses options, calls novelbench.benchmark, prints with rich (tables for people,
---json for scripts). Known errors print as one line with a non-zero exit code; set
-NOVELBENCH_DEBUG=1 to see the full traceback.
+--json for scripts). Each protocol's options (``--n-classes``, ``--repeats`` ...) are derived
+from the protocol's own declaration, so a new protocol needs no edit here. Known errors print
+as one line with a non-zero exit code; set NOVELBENCH_DEBUG=1 to see the full traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
@@ -21,21 +23,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from novelbench.benchmark import report
+from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.plan import plan_trials
-from novelbench.benchmark.registry import DATASETS, METHODS, PROTOCOLS
-from novelbench.benchmark.runner import run_trials
-from novelbench.benchmark.store import ResultStore, read_results
+from novelbench.benchmark.protocols.base import Option
+from novelbench.benchmark.runner import make_executor, run_trials
+from novelbench.benchmark.store import ResultStore, check_writable, read_results
 from novelbench.benchmark.summary import fmt, summarize
-from novelbench.benchmark.trial import load_dataset
 from novelbench.errors import NovelbenchError
-from novelbench.methods.base import resolve_device
+from novelbench.registry import DATASETS, EXECUTORS, METHODS, PROTOCOLS
 
 app = typer.Typer(help="novelbench: benchmark image novelty detection methods.", no_args_is_help=True, add_completion=False)
 # wide tables when writing to a file or pipe; a real terminal's width otherwise
 out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
-
-DEFAULT_DATASET = {"mnist": "mnist", "caltech": "caltech256"}
 
 
 def known_errors(command):
@@ -61,23 +61,62 @@ def _ints(text: str | None, what: str) -> list[int] | None:
         raise NovelbenchError(f"{what} must be a comma list of integers, got {text!r}") from None
 
 
-def _floats(text: str | None, what: str) -> list[float] | None:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()] if text else None
-    except ValueError:
-        raise NovelbenchError(f"{what} must be a comma list of numbers, got {text!r}") from None
+# -- protocol options, derived from the protocols' declarations ------------------------------
+def _protocol_options() -> dict[str, list[tuple[str, Option]]]:
+    """Option name -> [(protocol, option)] over every registered protocol."""
+    merged: dict[str, list[tuple[str, Option]]] = {}
+    for name in PROTOCOLS.names():
+        for option in getattr(PROTOCOLS.get(name), "options", ()):
+            merged.setdefault(option.name, []).append((name, option))
+    return merged
 
 
-def _protocol_params(protocol: str, classes, outlier_pcts, n_classes, repeats, max_per_class, train_fraction, transductive, val_share) -> dict:
-    params = {"classes": [c.strip() for c in classes.split(",")] if classes else None,
-              "outlier_pcts": _floats(outlier_pcts, "--outlier-pcts"), "val_share": val_share}
-    if protocol == "caltech":
-        params.update(n_classes=_ints(n_classes, "--n-classes"), repeats=repeats, train_fraction=train_fraction,
-                      transductive=transductive, max_per_class=150 if max_per_class is None else (max_per_class or None))
-    else:
-        if n_classes or transductive:
-            raise NovelbenchError("--n-classes and --transductive belong to the caltech protocol")
-        params["max_per_class"] = max_per_class
+def _show(value: Any) -> str:
+    if value is None:
+        return "all"
+    if isinstance(value, (list, tuple)):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return str(value)
+
+
+def _protocol_parameters() -> list[inspect.Parameter]:
+    params = []
+    for name, uses in _protocol_options().items():
+        first = uses[0][1]
+        owners = ", ".join(p for p, _ in uses)
+        defaults = "; ".join(f"{p}: {_show(o.default)}" for p, o in uses)
+        helps = dict.fromkeys(o.help for _, o in uses)
+        text = first.help if len(helps) == 1 else " ".join(f"{p}: {o.help}" for p, o in uses)
+        help_text = f"{text} Default {defaults}."
+        panel = "Protocol options" if len(uses) > 1 else f"{owners} protocol options"
+        if first.kind == "bool":
+            info = typer.Option(None, f"{first.flag}/--no-{first.flag[2:]}", help=help_text, rich_help_panel=panel, show_default=False)
+            annotation = Optional[bool]
+        else:
+            info = typer.Option(None, first.flag, help=help_text, rich_help_panel=panel, show_default=False)
+            annotation = Optional[str]
+        params.append(inspect.Parameter(f"proto_{name}", inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation))
+    return params
+
+
+def _chosen_protocol_params(protocol: str, given: dict[str, Any], extra: list[str]) -> dict[str, Any]:
+    """The values the user gave for this protocol's options (the protocol supplies defaults)."""
+    cls = PROTOCOLS.get(protocol)
+    own = {o.name for o in getattr(cls, "options", ())}
+    params = {}
+    for key, value in given.items():
+        name = key.removeprefix("proto_")
+        if value is None:
+            continue
+        if name not in own:
+            owners = ", ".join(p for p, _ in _protocol_options().get(name, []))
+            raise NovelbenchError(f"--{name.replace('_', '-')} belongs to the {owners} protocol, not {protocol}")
+        params[name] = value
+    for spec in extra:
+        key, sep, value = spec.partition("=")
+        if not sep:
+            raise NovelbenchError(f"--protocol-option {spec!r} must look like NAME=VALUE")
+        params[key.strip().replace("-", "_")] = value
     return params
 
 
@@ -90,33 +129,40 @@ def _summary_table(table, title: str) -> Table:
         view.add_row(escape(str(r["method"])), str(r["group"]), str(r["mix"]), str(r["n"]),
                      *(fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in ["auroc", "aupr", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial"]),
                      f"{r['fit_seconds_mean']:.1f}")
+    view.caption = "F1 takes inliers as the positive class; F1 quant = quantile threshold (flag the known outlier share)"
     return view
 
 
-@app.command()
-@known_errors
+def _effective_jobs(jobs: int, threads: int, device: str) -> int:
+    """No more CPU worker processes than cores // threads: oversubscribing changes no number but slows every trial."""
+    if device.startswith("cuda"):
+        return jobs
+    cores = os.cpu_count() or 1
+    fit = max(1, cores // threads)
+    if jobs > fit:
+        err_console.print(f"[yellow]--jobs {jobs} x --threads {threads} exceeds the {cores} CPU cores; running {fit} trial(s) at a time[/]")
+        return fit
+    return jobs
+
+
 def run(
     method: list[str] = typer.Option(..., "--method", "-m", help="Method name (see `bench list`), entry-point name or package.module:Class. Repeat for several."),
-    protocol: str = typer.Option("mnist", help="mnist (one class vs the rest, outlier percentages) or caltech (clutter outliers, 50 %)."),
-    dataset: Optional[str] = typer.Option(None, help="mnist, fashion-mnist, digits, caltech256, caltech101, folder, synthetic. Default: mnist for --protocol mnist, caltech256 for caltech."),
+    protocol: str = typer.Option("mnist", help="Protocol (see `bench list`): mnist (one class vs the rest, outlier percentages) or caltech (clutter outliers, 50 %)."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset (see `bench list`). Default: the protocol's own (mnist for mnist, caltech256 for caltech)."),
     data_root: Optional[Path] = typer.Option(None, help="Folder holding the data (torchvision layout, e.g. ROOT/MNIST/raw). Default: $NOVELBENCH_DATA_ROOT or ./data."),
     download: bool = typer.Option(False, "--download", help="Download the dataset through torchvision if it is missing (needs internet)."),
     image_size: Optional[int] = typer.Option(None, help="Resize images to SIZE x SIZE (default: 28 for digit sets, 64 for Caltech and folder)."),
-    classes: Optional[str] = typer.Option(None, help="Comma list of class names or label indices. mnist: the positive classes to run (default all); caltech: the categories positives are drawn from."),
-    seeds: str = typer.Option("0", help="Comma list of seeds; each seeds the split sampling and the method's training."),
-    outlier_pcts: Optional[str] = typer.Option(None, help="Comma list of outlier percentages in (0, 100). Default 10,20,30,40,50 (mnist) or 50 (caltech)."),
-    n_classes: Optional[str] = typer.Option(None, help="caltech: comma list of positive-set sizes (default 1,3,5)."),
-    repeats: int = typer.Option(20, help="caltech: random positive-set draws per size."),
-    max_per_class: Optional[int] = typer.Option(None, help="Cap on images per positive class (caltech default 150, 0 = no cap; mnist default no cap)."),
-    train_fraction: float = typer.Option(0.5, help="caltech: share of the positive images used for training; the rest are test inliers."),
-    transductive: bool = typer.Option(False, "--transductive", help="caltech: train and test on the same positive images (ALOCC's setup)."),
-    val_share: float = typer.Option(0.1, help="Share of training inliers held out of fitting for the `validation` F1 policy (0 disables it)."),
+    seeds: str = typer.Option("0", help="Comma list of non-negative seeds; each seeds the split sampling and the method's training."),
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
+    protocol_option: list[str] = typer.Option([], "--protocol-option", help="Protocol option NAME=VALUE, for protocols given as package.module:Class. Repeatable."),
     out: Optional[Path] = typer.Option(None, help="Output folder (default results/<protocol>-<dataset>-<methods>). Finished trials there are reused."),
-    jobs: int = typer.Option(1, min=1, help="Trials run in N local processes."),
+    jobs: int = typer.Option(1, min=1, help="Trials run at the same time (local worker processes unless --executor says otherwise)."),
+    executor: Optional[str] = typer.Option(None, help="How trials run (see `bench list`): inline, processes. Default: processes when --jobs > 1."),
+    threads: int = typer.Option(1, min=1, help="CPU threads per trial. Part of a trial's identity: CPU numbers depend on it, never on --jobs."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", help="Recompute trials even if their results exist."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts) instead of a table."),
+    **protocol_options: Any,
 ) -> None:
     """Run METHOD(s) over a protocol's positive sets and seeds; write a tidy results table.
 
@@ -125,20 +171,20 @@ def run(
     trial and test mix; OUT/trials/ keeps one file per finished trial, so an interrupted run
     resumes where it stopped when re-run with the same options.
     """
-    if protocol not in PROTOCOLS.names():
-        PROTOCOLS.get(protocol)  # raises the clear "unknown protocol" error
-    dataset = dataset or DEFAULT_DATASET.get(protocol, "mnist")
-    if dataset not in DATASETS.names():
-        DATASETS.get(dataset)
+    proto_cls = PROTOCOLS.get(protocol)  # unknown protocol: one clear line
+    dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
+    DATASETS.get(dataset)
+    out = out or Path("results") / f"{protocol.replace(':', '.')}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}"
+    check_writable(out)
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
-    protocol_params = _protocol_params(protocol, classes, outlier_pcts, n_classes, repeats, max_per_class, train_fraction, transductive, val_share)
-    seed_list = _ints(seeds, "--seeds") or [0]
-    resolve_device(device)  # a bad --device fails now, not in every trial
-    trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device)
-    data = load_dataset(dataset, json.dumps(dataset_params, sort_keys=True, default=str))
-    # one folder per (protocol, dataset, methods): a later run of other methods never replaces this table
-    out = out or Path("results") / f"{protocol}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}"
-    store = ResultStore(out)
+    protocol_params = _chosen_protocol_params(protocol, protocol_options, protocol_option)
+    seed_list = _ints(seeds, "--seeds") or []
+    trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device, threads)
+    if executor is not None:
+        EXECUTORS.get(executor)
+    runner_executor = make_executor(executor, _effective_jobs(jobs, threads, trials[0].device if trials else "cpu"))
+    data = load_dataset(dataset, dataset_params)
+    store = ResultStore(out, on_warning=lambda m: err_console.print(f"[yellow]{escape(m)}[/]"))
     if data.skipped_files:
         err_console.print(f"[yellow]{dataset}: skipped {len(data.skipped_files)} non-image or unreadable file(s), e.g. {escape(data.skipped_files[0])}[/]")
     err_console.print(f"{len(trials)} trial(s): {escape(', '.join(dict.fromkeys(t.label for t in trials)))} on {protocol}/{dataset}, results in {out}")
@@ -157,7 +203,7 @@ def run(
     with progress:
         task = progress.add_task("starting", total=len(trials))
         try:
-            result = run_trials(trials, store, jobs=jobs, force=force, on_trial=on_trial)
+            result = run_trials(trials, store, runner_executor, force=force, on_trial=on_trial)
         except KeyboardInterrupt:
             err_console.print(f"[yellow]interrupted[/]: finished trials are saved in {out}/trials; re-run the same command to resume")
             raise typer.Exit(130)
@@ -170,19 +216,36 @@ def run(
     else:
         if not result.table.empty and (result.table["status"] == "ok").any():
             out_console.print(_summary_table(result.table, f"{protocol} / {dataset}: mean ± std over positive sets and seeds"))
-        out_console.print(f"{result.n_trials} trials: {result.n_ran} run, {result.n_cached} reused, {result.n_failed} failed. Table: {out}/results.parquet (+ .csv)")
+        out_console.print(f"{result.n_trials} trials: {result.n_ran} run, {result.n_cached} reused, {result.n_failed} failed. "
+                          f"Table of every trial in the folder: {out}/results.parquet (+ .csv)")
     if result.n_failed:
         raise typer.Exit(1)
+
+
+run.__signature__ = inspect.signature(run).replace(  # type: ignore[attr-defined]
+    parameters=[p for p in inspect.signature(run).parameters.values() if p.kind != p.VAR_KEYWORD] + _protocol_parameters()
+)
+app.command()(known_errors(run))
 
 
 @app.command("list")
 @known_errors
 def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """List methods (with their parameters and defaults), protocols and datasets."""
-    methods = {n: {"summary": METHODS.get(n).summary, "params": {k: repr(v) for k, v in METHODS.get(n).param_defaults().items()}} for n in METHODS.names()}
-    info = {"methods": methods, "unavailable_methods": METHODS.unavailable(),
-            "protocols": {n: PROTOCOLS.get(n).summary for n in PROTOCOLS.names()},
-            "datasets": DATASETS.names()}
+    """List methods (with their parameters and defaults), protocols (with their options), datasets and executors."""
+    methods = {}
+    for n in METHODS.names():
+        plugin = METHODS.plugin(n)
+        methods[n] = {"summary": plugin.summary, "preset_of": plugin.cls.name if plugin.is_preset else None,
+                      "params": {k: repr(v) for k, v in plugin.param_defaults().items()}}
+    protocols = {n: {"summary": PROTOCOLS.get(n).summary, "default_dataset": getattr(PROTOCOLS.get(n), "default_dataset", None),
+                     "options": {o.flag: {"default": _show(o.default), "help": o.help, "selects_only": o.selects}
+                                 for o in getattr(PROTOCOLS.get(n), "options", ())}}
+                 for n in PROTOCOLS.names()}
+    info = {"methods": methods, "method_families": METHODS.families(), "unavailable_methods": METHODS.unavailable(),
+            "protocols": protocols, "unavailable_protocols": PROTOCOLS.unavailable(),
+            "datasets": {n: (DATASETS.get(n).__doc__ or "").strip().splitlines()[0] if DATASETS.get(n).__doc__ else "" for n in DATASETS.names()},
+            "unavailable_datasets": DATASETS.unavailable(),
+            "executors": {n: EXECUTORS.plugin(n).summary for n in EXECUTORS.names()}}
     if as_json:
         out_console.print_json(json.dumps(info))
         return
@@ -190,12 +253,23 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) 
     for col in ("name", "what", "parameters (defaults)"):
         table.add_column(col)
     for name, m in methods.items():
-        table.add_row(name, m["summary"], ", ".join(f"{k}={v}" for k, v in m["params"].items()))
-    for name, reason in info["unavailable_methods"].items():
-        table.add_row(f"[red]{name}[/]", f"[red]unavailable: {reason}[/]", "")
+        what = m["summary"] + (f" [dim](preset of {m['preset_of']})[/]" if m["preset_of"] else "")
+        table.add_row(name, what, escape(", ".join(f"{k}={v}" for k, v in m["params"].items())))
+    for prefix, names in info["method_families"].items():
+        table.add_row(f"{prefix}:<NAME>", f"one of: {', '.join(names)}" if names else "none available", "")
+    for kind in ("methods", "protocols", "datasets"):
+        for name, reason in info[f"unavailable_{kind}"].items():
+            table.add_row(f"[red]{escape(name)}[/]", f"[red]unavailable {kind[:-1]}: {escape(reason)}[/]", "")
     out_console.print(table)
-    out_console.print("protocols: " + "; ".join(f"[bold]{n}[/]: {s}" for n, s in info["protocols"].items()))
+    ptable = Table(title="protocols")
+    for col in ("name", "what", "options (defaults)"):
+        ptable.add_column(col)
+    for name, p in protocols.items():
+        opts = ", ".join(f"{flag}={o['default']}" for flag, o in p["options"].items())
+        ptable.add_row(name, f"{p['summary']} (default dataset: {p['default_dataset']})", escape(opts))
+    out_console.print(ptable)
     out_console.print("datasets: " + ", ".join(info["datasets"]))
+    out_console.print("executors: " + "; ".join(f"[bold]{n}[/]: {s}" for n, s in info["executors"].items()))
 
 
 @app.command()
@@ -204,6 +278,8 @@ def summary(results: Path = typer.Argument(..., help="A run's output folder, or 
             as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """Show mean ± std per method and setting for a finished run."""
     table = read_results(results)
+    if not (table["status"] == "ok").any():
+        raise NovelbenchError(f"{results} holds no finished trials (only failed ones)")
     if as_json:
         out_console.print_json(summarize(table).to_json(orient="records"))
     else:
@@ -225,17 +301,16 @@ def table(results: list[Path] = typer.Argument(..., help="One or more run folder
           fmt: str = typer.Option("markdown", "--format", help="markdown, latex or csv."),
           policy: str = typer.Option("quantile", help=POLICY_HELP),
           out: Optional[Path] = typer.Option(None, help="Also write the table to this file.")) -> None:
-    """The paper's Table 1 (caltech runs: AUROC / F1 for 1, 3, 5 classes) or the numbers of Figure 3
-    (mnist runs: F1 per outlier %), measured rows beside the published ones."""
+    """Each protocol's results table, laid out as the protocol asks, beside the published rows:
+    the paper's Table 1 for caltech runs, the numbers of Figure 3 for mnist runs."""
     data = _read_many(results)
-    protocols = set(data["protocol"])
+    report.f1_column(policy)
     parts = []
-    if "caltech" in protocols:
-        parts.append("Table 1 (caltech protocol; mean ± std over repeats and seeds; published rows are Caltech-256)\n\n"
-                     + report.render(report.table1(data, policy), fmt))
-    if "mnist" in protocols:
-        parts.append(f"F1 ({policy} threshold) vs outlier % (mnist protocol; mean ± std over classes and seeds)\n\n"
-                     + report.render(report.figure3_table(data, policy), fmt))
+    for protocol in dict.fromkeys(data["protocol"]):
+        layout = report.layout_of(protocol)
+        heading = (f"{layout.title} ({protocol} protocol; mean ± std over positive sets, repeats and seeds; "
+                   f"F1 with inliers as the positive class, {policy} threshold)")
+        parts.append(heading + "\n\n" + report.render(report.protocol_table(data, protocol, policy), fmt))
     text = "\n\n".join(parts)
     if out:
         out.write_text(text + "\n")
@@ -244,9 +319,16 @@ def table(results: list[Path] = typer.Argument(..., help="One or more run folder
 
 @app.command()
 @known_errors
-def figure(results: list[Path] = typer.Argument(..., help="One or more mnist-protocol run folders to combine."),
+def figure(results: list[Path] = typer.Argument(..., help="One or more run folders (or results files) to combine."),
            out: Path = typer.Option(Path("results/figure3"), help="Output path without suffix; writes .png and .pdf."),
            policy: str = typer.Option("quantile", help=POLICY_HELP)) -> None:
     """The paper's Figure 3: F1 vs outlier %, one line per method, std band, trivial floor, published points."""
-    for path in report.figure3(_read_many(results), out, policy):
-        out_console.print(f"wrote {path}")
+    data = _read_many(results)
+    report.f1_column(policy)
+    protocols = report.figure_protocols(data)
+    if not protocols:
+        raise NovelbenchError(f"these results hold no trials of a protocol with an F1-vs-outlier-% figure (they hold {', '.join(dict.fromkeys(data['protocol']))})")
+    for protocol in protocols:
+        target = out if len(protocols) == 1 else out.with_name(f"{out.name}-{protocol}")
+        for path in report.outlier_pct_figure(data, protocol, target, policy):
+            out_console.print(f"wrote {path}")

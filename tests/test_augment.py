@@ -76,7 +76,7 @@ def test_blur_or_noise_and_structural_negatives_keep_shapes():
 def test_crbnd_separates_an_easy_synthetic_split():
     from sklearn.metrics import roc_auc_score
 
-    from novelbench.benchmark.registry import get_method
+    from novelbench.registry import get_method
     from novelbench.datasets.synthetic import Synthetic
 
     threads = torch.get_num_threads()

@@ -71,8 +71,8 @@ def test_list_shows_methods_params_protocols_datasets():
         (["--method", "nope", "--dataset", "synthetic"], "unknown method 'nope'"),
         (["--method", "ocsvm", "--dataset", "nope"], "unknown dataset 'nope'"),
         (["--method", "ocsvm", "--protocol", "nope"], "unknown protocol 'nope'"),
-        (["--method", "ocsvm", "--dataset", "synthetic", "--outlier-pcts", "0"], "outside (0, 100)"),
-        (["--method", "ocsvm", "--dataset", "synthetic", "--outlier-pcts", "100"], "outside (0, 100)"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--outlier-pcts", "0"], "in the range (0.0, 100.0)"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--outlier-pcts", "100"], "in the range (0.0, 100.0)"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--outlier-pcts", "ten"], "comma list of numbers"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--classes", "zebra"], "unknown class 'zebra'"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--param", "ocsvm.bogus=1"], "no parameter 'bogus'"),
@@ -122,7 +122,7 @@ def test_table_and_figure_regenerate_from_runs(tmp_path):
     result = invoke("table", tmp_path / "m", tmp_path / "c", "--out", tmp_path / "t.md")
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert "| ocsvm (synthetic) |" in text and "GPND v1 (published)" in text and "CRBND (paper) (published" in text
+    assert "| ocsvm (synthetic) |" in text and "GPND v1 (published, MNIST)" in text and "CRBND (paper) (published, Caltech-256)" in text
     assert "n=1 AUROC" in text and "n=2 F1" in text and "0.947" in text  # the trivial floor at 10 %
     assert (tmp_path / "t.md").read_text().strip() == text.strip()
     latex = invoke("table", tmp_path / "c", "--format", "latex")
@@ -130,7 +130,7 @@ def test_table_and_figure_regenerate_from_runs(tmp_path):
     fig = invoke("figure", tmp_path / "m", "--out", tmp_path / "fig3")
     assert fig.exit_code == 0, fig.output
     assert (tmp_path / "fig3.png").stat().st_size > 10_000 and (tmp_path / "fig3.pdf").exists()
-    assert "no finished 'mnist'" in " ".join(invoke("figure", tmp_path / "c").stderr.split())
+    assert "no trials of a protocol with an F1-vs-outlier-% figure" in " ".join(invoke("figure", tmp_path / "c").stderr.split())
     assert "no results at" in " ".join(invoke("table", tmp_path / "nothing").stderr.split())
     bad_policy = invoke("table", tmp_path / "m", "--policy", "median")
     assert bad_policy.exit_code == 1 and "unknown threshold policy 'median'" in " ".join(bad_policy.stderr.split())

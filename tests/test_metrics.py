@@ -24,9 +24,27 @@ def test_f1_takes_inliers_as_positive_class():
 
 
 def test_quantile_policy_flags_top_share():
-    flagged = metrics.flag_top_share(SCORES, 2 / 6)
-    assert flagged.tolist() == [False, False, False, True, False, True]
-    assert metrics.f1_inliers(OUTLIER, flagged) == pytest.approx(6 / 8)
+    # flags 0.9 (outlier) and 0.7 (inlier): the same as flagging those two by hand
+    flagged = np.array([False, False, False, True, False, True])
+    assert metrics.f1_quantile(OUTLIER, SCORES, 2 / 6) == pytest.approx(metrics.f1_inliers(OUTLIER, flagged)) == pytest.approx(6 / 8)
+
+
+def test_quantile_ties_are_broken_neutrally_not_by_position():
+    # 2 inliers then 2 outliers (pools list inliers first), every score tied, 50 % flagged.
+    # The old rule (stable order, by position) flagged the first two: both inliers -> F1 0.
+    # Fractional credit flags each image by half: tp = 1, fn = 1, fp = 1 -> F1 = 0.5, the
+    # expected F1 counts of a coin-flip tie-break, whatever the order of the pool.
+    out = np.array([False, False, True, True])
+    tied = np.zeros(4)
+    old_rule = np.zeros(4, bool)
+    old_rule[np.argsort(-tied, kind="stable")[:2]] = True
+    assert metrics.f1_inliers(out, old_rule) == 0.0
+    assert metrics.f1_quantile(out, tied, 0.5) == pytest.approx(0.5)
+    assert metrics.f1_quantile(out[::-1], tied, 0.5) == pytest.approx(0.5)
+    # a partial tie at the cut: 0.9 is flagged outright, one of the two tied 0.5s shares the last flag
+    scores, out = np.array([0.1, 0.5, 0.5, 0.9]), np.array([False, False, True, True])
+    # flagged inliers 0.5, flagged outliers 1.5 -> tp 1.5, fn 0.5, fp 0.5 -> 3 / 4
+    assert metrics.f1_quantile(out, scores, 0.5) == pytest.approx(3 / 4)
 
 
 def test_oracle_threshold_maximises_f1_on_the_mix():

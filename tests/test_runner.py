@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from novelbench.benchmark import runner
+from novelbench.benchmark.executors import inline
 from novelbench.benchmark.plan import parse_param_overrides, plan_trials, setting_label
 from novelbench.benchmark.store import ResultStore
 
@@ -41,7 +42,7 @@ def test_resume_after_interruption_gives_exactly_the_uninterrupted_rows(tmp_path
     full = runner.run_trials(trials, ResultStore(tmp_path / "full")).table
 
     calls, kill_at = [], [5]
-    real_run_trial = runner.run_trial
+    real_run_trial = inline.run_trial
 
     def counting(trial):
         calls.append(trial.trial_id)
@@ -49,7 +50,7 @@ def test_resume_after_interruption_gives_exactly_the_uninterrupted_rows(tmp_path
             raise Killed  # killed while the 5th trial runs
         return real_run_trial(trial)
 
-    monkeypatch.setattr(runner, "run_trial", counting)
+    monkeypatch.setattr(inline, "run_trial", counting)
     store = ResultStore(tmp_path / "resumed")
     with pytest.raises(Killed):
         runner.run_trials(trials, store)
@@ -96,7 +97,7 @@ def test_force_recomputes(tmp_path):
 def test_local_processes_give_the_same_rows(tmp_path):
     trials = _plan(param_specs=[], seeds=[0])
     one = runner.run_trials(trials, ResultStore(tmp_path / "one")).table
-    two = runner.run_trials(trials, ResultStore(tmp_path / "two"), jobs=2).table
+    two = runner.run_trials(trials, ResultStore(tmp_path / "two"), runner.make_executor(None, 2)).table
     pd.testing.assert_frame_equal(one.drop(columns=VOLATILE), two.drop(columns=VOLATILE))
 
 
@@ -113,6 +114,6 @@ def test_rows_are_tidy(tmp_path):
 
 def test_a_killed_worker_process_is_recorded_as_failed_trials(tmp_path):
     trials = _plan(methods=["example_plugin:CrashOnFit"], param_specs=[], seeds=[0])[:2]
-    result = runner.run_trials(trials, ResultStore(tmp_path), jobs=2)
+    result = runner.run_trials(trials, ResultStore(tmp_path), runner.make_executor(None, 2))
     assert result.n_failed == 2
-    assert result.table["error"].str.contains("BrokenProcessPool|terminated abruptly", regex=True).all()
+    assert result.table["error"].str.contains("WorkerDied").all()

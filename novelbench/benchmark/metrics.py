@@ -32,13 +32,28 @@ def trivial_f1(outlier_share: float) -> float:
     return 2 * (1 - outlier_share) / (2 - outlier_share)
 
 
-def flag_top_share(scores: np.ndarray, share: float) -> np.ndarray:
-    """`quantile` policy: flag the round(share * n) most novel scores (ties broken by position)."""
-    k = int(round(share * len(scores)))
-    flagged = np.zeros(len(scores), dtype=bool)
-    if k:
-        flagged[np.argsort(-scores, kind="stable")[:k]] = True
-    return flagged
+def f1_quantile(is_outlier: np.ndarray, scores: np.ndarray, share: float) -> float:
+    """`quantile` policy: flag the k = round(share * n) most novel scores; inlier F1.
+
+    Ties are broken neutrally by fractional credit: when the k-th score is tied, the m images
+    holding that score share the remaining flags, each counting as flagged by the fraction
+    (flags left) / m. This is the expected F1 counts of a uniformly random tie-break, so tied
+    scores never count for or against a method by the pool's order (pools list inliers first).
+    """
+    n = len(scores)
+    k = int(round(share * n))
+    n_out = int(is_outlier.sum())
+    n_in = n - n_out
+    if k == 0:
+        flagged_in = flagged_out = 0.0
+    else:
+        cut = np.sort(scores)[::-1][k - 1]
+        above, tied = scores > cut, scores == cut
+        frac = (k - above.sum()) / tied.sum()
+        flagged_in = float((above & ~is_outlier).sum() + frac * (tied & ~is_outlier).sum())
+        flagged_out = float((above & is_outlier).sum() + frac * (tied & is_outlier).sum())
+    tp, fn, fp = n_in - flagged_in, flagged_in, n_out - flagged_out
+    return float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else float("nan")
 
 
 def best_f1_threshold(is_outlier: np.ndarray, scores: np.ndarray) -> float:

@@ -1,16 +1,21 @@
-"""Expand a run's request into trials: methods x parameter grid x positive sets x seeds."""
+"""Expand a run's request into trials: methods x parameter grid x positive sets x seeds.
+
+Everything a user can get wrong is checked here, before any trial runs: unknown names,
+parameters outside their declared ranges, protocol options, seeds, the dataset itself.
+"""
 
 from __future__ import annotations
 
 import ast
 import itertools
-import json
 from typing import Any
 
+from novelbench.benchmark.datacache import load_dataset
+from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.protocols.base import Setting
-from novelbench.benchmark.registry import DATASETS, METHODS, PROTOCOLS
-from novelbench.benchmark.trial import Trial, load_dataset
 from novelbench.errors import NovelbenchError
+from novelbench.methods.base import resolve_device
+from novelbench.registry import DATASETS, METHODS, PROTOCOLS
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -41,7 +46,8 @@ def parse_value(text: str) -> Any:
 
 
 def parse_param_overrides(specs: list[str], methods: list[str]) -> dict[str, dict[str, list[Any]]]:
-    """``crbnd.lam=0.3,0.5`` -> {"crbnd": {"lam": [0.3, 0.5]}}; ``lam=0.3`` applies to every method."""
+    """``crbnd.lam=0.3,0.5`` -> {"crbnd": {"lam": [0.3, 0.5]}}; ``lam=0.3`` applies to every method.
+    Every value is checked against the method's declared parameter constraints."""
     grid: dict[str, dict[str, list[Any]]] = {m: {} for m in methods}
     for spec in specs:
         key, sep, values = spec.partition("=")
@@ -52,10 +58,11 @@ def parse_param_overrides(specs: list[str], methods: list[str]) -> dict[str, dic
         for target in targets:
             if target not in grid:
                 raise NovelbenchError(f"--param {spec!r} names method {target!r}, which is not among --method {', '.join(methods)}")
-            allowed = METHODS.get(target).param_defaults()
-            if name not in allowed:
-                raise NovelbenchError(f"{target} has no parameter {name!r}; it has: {', '.join(allowed)}")
-            grid[target][name] = [parse_value(v) for v in _split_top_level(values)]
+            plugin = METHODS.plugin(target)
+            parsed = [parse_value(v) for v in _split_top_level(values)]
+            for value in parsed:
+                plugin.cls.check_params({name: value}, label=target)
+            grid[target][name] = parsed
     return grid
 
 
@@ -66,16 +73,34 @@ def setting_label(method: str, params: dict[str, Any]) -> str:
     return f"{method}[{inner}]"
 
 
+def check_seeds(seeds: list[int]) -> list[int]:
+    if not seeds:
+        raise NovelbenchError("--seeds needs at least one seed")
+    bad = [s for s in seeds if s < 0]
+    if bad:
+        raise NovelbenchError(f"seeds must be non-negative integers, got {bad[0]}")
+    if len(set(seeds)) != len(seeds):
+        raise NovelbenchError(f"--seeds lists a seed twice ({','.join(map(str, seeds))}): that would run the same trials twice")
+    return seeds
+
+
 def plan_trials(methods: list[str], param_specs: list[str], protocol: str, protocol_params: dict[str, Any],
-                dataset: str, dataset_params: dict[str, Any], seeds: list[int], device: str) -> tuple[list[Trial], list[Setting]]:
+                dataset: str, dataset_params: dict[str, Any], seeds: list[int], device: str,
+                threads: int = 1) -> tuple[list[Trial], list[Setting]]:
     """All trials of a run, method-major. Loads the dataset (once) to resolve the positive sets."""
+    if len(set(methods)) != len(methods):
+        raise NovelbenchError(f"--method lists a method twice: {', '.join(methods)}")
     for m in methods:
-        METHODS.get(m)  # unknown names fail here, before any work
+        METHODS.plugin(m)  # unknown names fail here, before any work
+    check_seeds(seeds)
+    if threads < 1:
+        raise NovelbenchError(f"--threads must be at least 1, got {threads}")
+    resolved_device = str(resolve_device(device))
     grid = parse_param_overrides(param_specs, methods)
     proto = PROTOCOLS.create(protocol, **protocol_params)
+    protocol_params = {o.name: getattr(proto, o.name) for o in proto.options}  # converted and checked
     ds = DATASETS.create(dataset, **dataset_params)
-    data = load_dataset(dataset, json.dumps(dataset_params, sort_keys=True, default=str))
-    settings = proto.settings(data)
+    settings = proto.settings(load_dataset(dataset, dataset_params))
     trials = []
     for method in methods:
         names = list(grid[method])
@@ -83,6 +108,6 @@ def plan_trials(methods: list[str], param_specs: list[str], protocol: str, proto
             params = dict(zip(names, combo))
             for setting in settings:
                 for seed in seeds:
-                    trials.append(Trial(method, params, protocol, proto.identity(), dataset, dataset_params,
-                                        setting, seed, device, setting_label(method, params), ds.identity()))
+                    trials.append(Trial(method, params, protocol, protocol_params, dataset, dataset_params, setting, seed,
+                                        resolved_device, threads, setting_label(method, params), ds.identity()))
     return trials, settings

@@ -1,4 +1,6 @@
-"""The paper's Table 1 and Figure 3 regenerated from run tables, beside the published rows."""
+"""Tables and figures from run tables, laid out as each protocol asks (``Protocol.layout``),
+beside the published rows: the paper's Table 1 (``caltech``) and Figure 3 (``mnist``).
+No protocol is known here by name: a new protocol's reports come from its layout."""
 
 from __future__ import annotations
 
@@ -9,7 +11,16 @@ import pandas as pd
 
 from novelbench.benchmark import published
 from novelbench.benchmark.metrics import POLICIES
+from novelbench.benchmark.protocols.base import ReportLayout
 from novelbench.errors import NovelbenchError
+from novelbench.registry import PROTOCOLS
+
+
+def layout_of(protocol: str) -> ReportLayout:
+    layout = getattr(PROTOCOLS.get(protocol), "layout", None)
+    if layout is None:
+        raise NovelbenchError(f"protocol {protocol!r} declares no report layout")
+    return layout
 
 
 def _ok(table: pd.DataFrame, protocol: str) -> pd.DataFrame:
@@ -19,64 +30,81 @@ def _ok(table: pd.DataFrame, protocol: str) -> pd.DataFrame:
     return rows
 
 
-def _f1_column(policy: str) -> str:
+def f1_column(policy: str) -> str:
     if policy not in POLICIES:
         raise NovelbenchError(f"unknown threshold policy {policy!r}; use one of {', '.join(POLICIES)}")
     return f"f1_{policy}"
 
 
 def _cell(values: pd.Series) -> str:
-    return f"{values.mean():.3f} ± {values.std(ddof=0):.3f}"
+    return f"{values.mean():.3f} ± {values.std(ddof=0):.3f}" if len(values) else "-"
 
 
-def table1(table: pd.DataFrame, policy: str = "quantile") -> pd.DataFrame:
-    """Caltech protocol: AUROC and F1 for 1, 3, 5 positive classes (mean ± std over repeats and seeds)."""
-    rows = _ok(table, "caltech")
-    rows = rows[rows["mix"] == "p50"] if (rows["mix"] == "p50").any() else rows
-    groups = sorted(rows["group"].unique(), key=lambda g: int(g.split("=")[1]))
+def _group_order(groups) -> list[str]:
+    def key(g: str):
+        tail = g.split("=")[-1]
+        return (0, float(tail)) if tail.replace(".", "", 1).isdigit() else (1, g)
+
+    return sorted(groups, key=key)
+
+
+def _by_groups(rows: pd.DataFrame, layout: ReportLayout, policy: str, protocol: str) -> pd.DataFrame:
+    if layout.mix and (rows["mix"] == layout.mix).any():
+        rows = rows[rows["mix"] == layout.mix]
+    else:
+        rows = rows[rows["mix"] != "pool"]
+    groups = _group_order(rows["group"].unique())
     out = []
     for method, by_method in rows.groupby("method", sort=False):
         line = {"method": f"{method} ({by_method['dataset'].iloc[0]})",
-                "trials per n": "/".join(str(by_method.loc[by_method["group"] == g, "trial_id"].nunique()) for g in groups)}
+                "trials per group": "/".join(str(by_method.loc[by_method["group"] == g, "trial_id"].nunique()) for g in groups)}
         for g in groups:
             sel = by_method[by_method["group"] == g]
-            line[f"{g} AUROC"] = _cell(sel["auroc"]) if len(sel) else "-"
-            line[f"{g} F1"] = _cell(sel[_f1_column(policy)]) if len(sel) else "-"
+            line[f"{g} AUROC"], line[f"{g} F1"] = _cell(sel["auroc"]), _cell(sel[f1_column(policy)])
         out.append(line)
-    for name, by_n in published.CALTECH_TABLE1.items():
-        line = {"method": f"{name} (published, Caltech-256)", "trials per n": "-"}
+    for name, source_dataset, values in published.rows(protocol):
+        line = {"method": f"{name} (published, {source_dataset})", "trials per group": "-"}
         for g in groups:
-            auc, f1 = by_n.get(int(g.split("=")[1]), (np.nan, np.nan))
+            auc, f1 = values.get(g, (np.nan, np.nan))
             line[f"{g} AUROC"], line[f"{g} F1"] = f"{auc:.3f}", f"{f1:.3f}"
         out.append(line)
     return pd.DataFrame(out)
 
 
-def figure3_table(table: pd.DataFrame, policy: str = "quantile") -> pd.DataFrame:
-    """Mnist protocol: F1 per outlier % (mean ± std over classes and seeds), with published rows and the floor."""
-    rows = _ok(table, "mnist")
-    rows = rows[rows["mix"] != "pool"]
-    pcts = sorted(rows["outlier_pct"].unique())
+def _by_outlier_pct(rows: pd.DataFrame, layout: ReportLayout, policy: str, protocol: str) -> pd.DataFrame:
+    mixes = rows[rows["mix"] != "pool"]
+    pcts = sorted(mixes["outlier_pct"].unique())
+    auroc_col = "AUROC (one-vs-rest)"
     out = []
-    for method, by_method in rows.groupby("method", sort=False):
+    for method, by_method in mixes.groupby("method", sort=False):
         line = {"method": f"{method} ({by_method['dataset'].iloc[0]})"}
         for p in pcts:
-            line[f"{p:g}%"] = _cell(by_method.loc[by_method["outlier_pct"] == p, _f1_column(policy)])
-        pool = _ok(table, "mnist")
-        pool = pool[(pool["method"] == method) & (pool["mix"] == "pool")]
-        line["AUROC (one-vs-rest)"] = _cell(pool["auroc"]) if len(pool) else "-"
+            line[f"{p:g}%"] = _cell(by_method.loc[by_method["outlier_pct"] == p, f1_column(policy)])
+        if layout.auroc_mix:
+            line[auroc_col] = _cell(rows.loc[(rows["method"] == method) & (rows["mix"] == layout.auroc_mix), "auroc"])
         out.append(line)
-    for name, values in published.MNIST_F1.items():
-        line = {"method": f"{name} (published)"}
-        for p in pcts:
-            line[f"{p:g}%"] = f"{dict(zip(published.OUTLIER_PCTS, values)).get(int(p), np.nan):.3f}"
-        line["AUROC (one-vs-rest)"] = "-"
+    for name, source_dataset, values in published.rows(protocol):
+        line = {"method": f"{name} (published, {source_dataset})"}
+        line.update({f"{p:g}%": f"{values.get(f'p{p:g}', np.nan):.3f}" for p in pcts})
+        if layout.auroc_mix:
+            line[auroc_col] = "-"
         out.append(line)
     floor = {"method": "trivial floor (all inliers)"}
     floor.update({f"{p:g}%": f"{2 * (1 - p / 100) / (2 - p / 100):.3f}" for p in pcts})
-    floor["AUROC (one-vs-rest)"] = "0.500"
+    if layout.auroc_mix:
+        floor[auroc_col] = "0.500"
     out.append(floor)
     return pd.DataFrame(out)
+
+
+def protocol_table(table: pd.DataFrame, protocol: str, policy: str = "quantile") -> pd.DataFrame:
+    """The protocol's results table (mean ± std over positive sets, repeats and seeds)."""
+    layout = layout_of(protocol)
+    rows = _ok(table, protocol)
+    builders = {"group": _by_groups, "outlier_pct": _by_outlier_pct}
+    if layout.columns not in builders:
+        raise NovelbenchError(f"protocol {protocol!r} asks for table columns {layout.columns!r}; known: {', '.join(builders)}")
+    return builders[layout.columns](rows, layout, policy, protocol)
 
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
@@ -92,24 +120,32 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
     raise NovelbenchError(f"unknown format {fmt!r}; use markdown, latex or csv")
 
 
-def figure3(table: pd.DataFrame, out: Path, policy: str = "quantile") -> list[Path]:
-    """F1 vs outlier %, one line per method, band = std over classes and seeds, dashed trivial floor,
-    published reference points marked. Writes PNG and PDF."""
+def figure_protocols(table: pd.DataFrame) -> list[str]:
+    """Protocols of these results whose layout has a figure."""
+    return [p for p in dict.fromkeys(table["protocol"]) if layout_of(p).figure]
+
+
+def outlier_pct_figure(table: pd.DataFrame, protocol: str, out: Path, policy: str = "quantile") -> list[Path]:
+    """F1 vs outlier %, one line per method, band = std over classes and seeds, dashed trivial
+    floor, published reference points marked. Writes PNG and PDF."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    rows = _ok(table, "mnist")
+    if not layout_of(protocol).figure:
+        raise NovelbenchError(f"protocol {protocol!r} has no F1-vs-outlier-% figure")
+    rows = _ok(table, protocol)
     rows = rows[rows["mix"] != "pool"]
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    sns.lineplot(data=rows, x="outlier_pct", y=_f1_column(policy), hue="method", errorbar="sd", marker="o", ax=ax)
+    sns.lineplot(data=rows, x="outlier_pct", y=f1_column(policy), hue="method", errorbar="sd", marker="o", ax=ax)
     pcts = np.array(sorted(rows["outlier_pct"].unique()))
     ax.plot(pcts, 2 * (1 - pcts / 100) / (2 - pcts / 100), "k--", lw=1, label="trivial floor")
-    for (name, values), marker in zip(published.MNIST_F1.items(), "sxD^v"):
-        if name in ("ALOCC D(R(X))", "GPND v1"):
-            ax.plot(published.OUTLIER_PCTS, values, linestyle="none", marker=marker, color="grey", label=f"{name} (published)")
+    for (name, source_dataset, values), marker in zip(published.rows(protocol, figure_only=True), "sxD^v"):
+        xs = [p for p in pcts if f"p{p:g}" in values]
+        ax.plot(xs, [values[f"p{p:g}"] for p in xs], linestyle="none", marker=marker, color="grey",
+                label=f"{name} (published, {source_dataset})")
     ax.set_xlabel("outliers in the test mix (%)")
     ax.set_ylabel(f"F1, inliers positive ({policy} threshold)")
     ax.set_title(f"{rows['dataset'].iloc[0]}: F1 vs outlier share (band: std over classes and seeds)")

@@ -1,4 +1,4 @@
-"""Run planned trials in-process or in N local processes, storing each as it finishes.
+"""Drive a run: skip finished trials, hand the rest to an executor, store each as it finishes.
 
 Finished trials are skipped (resume is the default) unless ``force``; the driver process alone
 writes results, so the store stays consistent whichever executor ran the trials.
@@ -7,17 +7,16 @@ writes results, so the store stays consistent whichever executor ran the trials.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
-import torch
 
+from novelbench.benchmark.executors.base import Executor
+from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.store import ResultStore
-from novelbench.benchmark.trial import Trial, failed_rows, run_trial
+from novelbench.errors import NovelbenchError
+from novelbench.registry import EXECUTORS
 
 #: called after each trial with (trial, rows, was_cached)
 Callback = Callable[[Trial, list[dict] | None, bool], None]
@@ -37,53 +36,39 @@ def run_id_for(trials: list[Trial]) -> str:
     return hashlib.sha256("\n".join(t.trial_id for t in trials).encode()).hexdigest()[:12]
 
 
-def _init_worker(threads: int) -> None:
-    torch.set_num_threads(threads)
+def make_executor(name: str | None, jobs: int, **options) -> Executor:
+    """``name`` from the executor registry; default: ``processes`` when jobs > 1, else ``inline``."""
+    return EXECUTORS.create(name or ("processes" if jobs > 1 else "inline"), jobs=jobs, **options)
 
 
-def run_trials(trials: list[Trial], store: ResultStore, jobs: int = 1, force: bool = False,
+def check_unique(trials: list[Trial]) -> None:
+    seen: dict[str, Trial] = {}
+    for trial in trials:
+        if trial.trial_id in seen:
+            raise NovelbenchError(f"the run plans the same trial twice ({trial.describe()}); check --seeds, --method and --param for repeats")
+        seen[trial.trial_id] = trial
+
+
+def run_trials(trials: list[Trial], store: ResultStore, executor: Executor | None = None, force: bool = False,
                on_trial: Callback | None = None) -> RunSummary:
+    check_unique(trials)
+    run_id = run_id_for(trials)
     todo = []
-    n_cached = 0
     for trial in trials:
         if not force and store.is_finished(trial.trial_id):
-            n_cached += 1
             if on_trial:
                 on_trial(trial, None, True)
         else:
             todo.append(trial)
 
     n_failed = 0
+    executor = executor or make_executor(None, 1)
+    with executor:
+        for trial, rows in executor.run(todo):
+            store.write_trial(trial.trial_id, rows, run_id)
+            n_failed += rows[0]["status"] != "ok"
+            if on_trial:
+                on_trial(trial, rows, False)
 
-    def finish(trial: Trial, rows: list[dict]) -> None:
-        nonlocal n_failed
-        store.write_trial(trial.trial_id, rows)
-        n_failed += rows[0]["status"] != "ok"
-        if on_trial:
-            on_trial(trial, rows, False)
-
-    if jobs <= 1 or len(todo) <= 1:
-        for trial in todo:
-            finish(trial, run_trial(trial))
-    else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        ctx = multiprocessing.get_context("spawn")  # fork + torch threads is unsafe
-        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads,)) as pool:
-            pending = {pool.submit(run_trial, t): t for t in todo}
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        trial = pending.pop(future)
-                        try:
-                            rows = future.result()
-                        except Exception as exc:  # e.g. a worker killed for memory: record, go on
-                            rows = failed_rows(trial, exc)
-                        finish(trial, rows)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-
-    run_id = run_id_for(trials)
-    table = store.merge([t.trial_id for t in trials], run_id)
-    return RunSummary(table, run_id, len(trials), n_cached, len(todo), n_failed)
+    table = store.merge([t.trial_id for t in trials])
+    return RunSummary(table, run_id, len(trials), len(trials) - len(todo), len(todo), n_failed)

@@ -1,4 +1,2 @@
-"""Dataset loaders; importing this package registers them."""
-
-from novelbench.datasets import caltech, digits, folder, synthetic, torchvision_sets  # noqa: F401
-from novelbench.datasets.base import ImageDataset, ImageSet, LoadedDataset  # noqa: F401
+"""Dataset loaders: one file per dataset (found by the registry, no list to edit); ``base.py``
+holds the one in-memory image-set type every loader returns."""

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from novelbench.errors import NovelbenchError
+
 DATA_ROOT_ENV = "NOVELBENCH_DATA_ROOT"
 CACHE_DIR_ENV = "NOVELBENCH_CACHE_DIR"
 
@@ -66,6 +68,8 @@ class ImageDataset:
     default_image_size: ClassVar[int | None] = None  # None: native size
 
     def __init__(self, data_root: str | Path | None = None, download: bool = False, image_size: int | None = None):
+        if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1):
+            raise NovelbenchError(f"--image-size must be a positive number of pixels, got {image_size!r}")
         self.data_root = Path(data_root) if data_root is not None else default_data_root()
         self.download = download
         self.image_size = image_size if image_size is not None else self.default_image_size

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from novelbench.benchmark.registry import register_dataset
+from novelbench.registry import register_dataset
 from novelbench.datasets.base import ImageDataset, ImageSet, LoadedDataset
 from novelbench.datasets.decode import decode_class_folders
 from novelbench.errors import NovelbenchError

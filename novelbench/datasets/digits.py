@@ -7,7 +7,7 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from novelbench.benchmark.registry import register_dataset
+from novelbench.registry import register_dataset
 from novelbench.datasets.base import ImageDataset, ImageSet, LoadedDataset, resize_uint8
 
 SPLIT_SEED = 0  # fixed, so every user gets the same train/test split

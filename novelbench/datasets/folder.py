@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from novelbench.benchmark.registry import register_dataset
+from novelbench.registry import register_dataset
 from novelbench.datasets.base import ImageDataset, ImageSet, LoadedDataset
 from novelbench.datasets.decode import decode_class_folders
 from novelbench.errors import NovelbenchError
@@ -27,7 +27,9 @@ class ImageFolder(ImageDataset):
                 raise NovelbenchError(
                     f"folder dataset needs {split_dir}/<class>/<images>; --data-root must hold train/ and test/"
                 )
-            class_dirs = sorted(p for p in split_dir.iterdir() if p.is_dir())
+            class_dirs = sorted(p for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+            if not class_dirs:
+                raise NovelbenchError(f"{split_dir} holds no class folders; the folder dataset needs {split_dir}/<class>/<images>")
             names = [p.name for p in class_dirs]
             if class_names is not None and names != class_names:
                 raise NovelbenchError(f"train/ and test/ under {self.data_root} hold different class folders")

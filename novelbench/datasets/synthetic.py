@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from novelbench.benchmark.registry import register_dataset
+from novelbench.registry import register_dataset
 from novelbench.datasets.base import ImageDataset, ImageSet, LoadedDataset
 
 CLASSES = ["hbar", "vbar", "ring", "diag"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from novelbench.benchmark.registry import register_dataset
+from novelbench.registry import register_dataset
 from novelbench.datasets.base import ImageDataset, ImageSet, LoadedDataset, resize_uint8
 from novelbench.errors import NovelbenchError
 

@@ -1,4 +1,2 @@
-"""Methods; importing this package registers the built-in ones."""
-
-from novelbench.methods import ae, crbnd, crbnd_plus, ocsvm  # noqa: F401
-from novelbench.methods.base import Detector  # noqa: F401
+"""Methods: one file per method (found by the registry, no list to edit), the Detector contract in
+``base.py`` and shared blocks (``nets``, ``augment``, ``training``)."""

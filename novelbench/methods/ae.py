@@ -7,17 +7,10 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted
 
-from novelbench.benchmark.registry import register_method
-from novelbench.methods.base import Detector, resolve_device
+from novelbench.methods.base import DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, Detector, resolve_device
 from novelbench.methods.nets import ConvAutoencoder
-from novelbench.methods.training import apply_batched, train_module
-
-
-def reconstruction_error(autoencoder: torch.nn.Module, images: torch.Tensor, batch_size: int, device: torch.device) -> np.ndarray:
-    """Per-image mean squared error between images and their reconstructions."""
-    return apply_batched(
-        lambda x: (autoencoder(x) - x).pow(2).flatten(1).mean(1), images, batch_size, device
-    ).numpy()
+from novelbench.methods.training import apply_batched, reconstruction_error, train_module
+from novelbench.registry import register_method
 
 
 @register_method
@@ -25,6 +18,10 @@ class AE(Detector):
     name = "ae"
     summary = "convolutional autoencoder (residual blocks, dense bottleneck); score = reconstruction MSE"
     test_params = {"epochs": 1, "min_steps": 0, "widths": (8, 16), "latent_dim": 8}
+    _parameter_constraints = {
+        "widths": [tuple, list], "latent_dim": [POSITIVE_INT, None], "blocks": [NON_NEGATIVE_INT], "epochs": [POSITIVE_INT],
+        "min_steps": [NON_NEGATIVE_INT], "lr": [POSITIVE_REAL], "batch_size": [POSITIVE_INT], "device": DEVICE,
+    }
 
     def __init__(
         self,
@@ -59,3 +56,7 @@ class AE(Detector):
     def score(self, images: torch.Tensor) -> np.ndarray:
         check_is_fitted(self, "model_")
         return reconstruction_error(self.model_, images, 512, self.device_)
+
+    def image_panels(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        check_is_fitted(self, "model_")
+        return {"reconstruction": apply_batched(self.model_, images, 512, self.device_)}

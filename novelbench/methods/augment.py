@@ -18,15 +18,16 @@ def gaussian_noise(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return x + sigma * torch.randn_like(x)
 
 
-def coarse_dropout(x: torch.Tensor, p: float, mask_size: int) -> torch.Tensor:
+def coarse_dropout(x: torch.Tensor, p: float, mask_size: int, per_channel: bool = False) -> torch.Tensor:
     """Eq. (2): ``x_c = x_g - beta * x_g`` with imgaug ``CoarseDropout`` semantics.
 
-    ``beta`` is Bernoulli(p) on a low-resolution ``mask_size x mask_size`` grid (one grid per
-    image, shared by its channels), upsampled nearest to the image size, so whole rectangles
-    (``H/mask_size x W/mask_size`` pixels) are set to zero.
+    ``beta`` is Bernoulli(p) on a low-resolution ``mask_size x mask_size`` grid, upsampled
+    nearest to the image size, so whole rectangles (``H/mask_size x W/mask_size`` pixels) are set
+    to zero. ``per_channel=False``: one grid per image, shared by its channels; ``True``: one grid
+    per channel (the paper's beta "with the same number of channels" as the image).
     """
-    n, _, h, w = x.shape
-    low = (torch.rand(n, 1, mask_size, mask_size, device=x.device) < p).to(x.dtype)
+    n, c, h, w = x.shape
+    low = (torch.rand(n, c if per_channel else 1, mask_size, mask_size, device=x.device) < p).to(x.dtype)
     beta = F.interpolate(low, size=(h, w), mode="nearest")
     return x - beta * x
 

@@ -16,8 +16,8 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.svm import OneClassSVM
 from sklearn.utils.validation import check_is_fitted
 
-from novelbench.benchmark.registry import register_method
-from novelbench.methods.base import Detector
+from novelbench.methods.base import POSITIVE_INT, Detector, Interval, Real, StrOptions
+from novelbench.registry import register_method
 
 MAX_PRECOMPUTED = 20_000
 
@@ -27,6 +27,12 @@ class OCSVM(Detector):
     name = "ocsvm"
     summary = "scikit-learn OneClassSVM on raw pixels (optional PCA); score = -decision_function"
     test_params = {"nu": 0.1}
+    _parameter_constraints = {
+        "nu": [Interval(Real, 0, 1, closed="right")],
+        "gamma": [StrOptions({"scale", "auto"}), Interval(Real, 0, None, closed="neither")],
+        "kernel": [StrOptions({"rbf", "linear", "poly", "sigmoid"})],
+        "pca_components": [POSITIVE_INT, None],
+    }
 
     def __init__(self, *, nu: float = 0.1, gamma: str | float = "scale", kernel: str = "rbf", pca_components: int | None = None):
         self.nu = nu
@@ -68,3 +74,7 @@ class OCSVM(Detector):
 
     def predict(self, images: torch.Tensor) -> np.ndarray:
         return self.decision_function(images) >= 0  # libsvm's rule: +1 (inlier) when the value is >= 0
+
+    def score_and_predict(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        decision = self.decision_function(images)  # one kernel evaluation for both
+        return -decision, decision >= 0

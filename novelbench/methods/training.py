@@ -1,7 +1,9 @@
 """The one training loop and batched inference every deep method shares (pyod-style template).
 
 Randomness (shuffling, augmentations) comes from torch's global generator, which the harness
-seeds before ``fit``. On CUDA, forward passes run under bfloat16 autocast (mixed precision).
+seeds before ``fit``. On CUDA, training forward passes run under bfloat16 autocast (mixed
+precision); inference (``apply_batched``) always runs in float32, so final scores of a large
+test pool never collapse into bfloat16 ties. ``precision`` names this for trial identity.
 """
 
 from __future__ import annotations
@@ -9,12 +11,18 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
 
 def autocast(device: torch.device):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def precision(device: torch.device | str) -> str:
+    """The numeric precision trials on ``device`` train with (part of a trial's identity)."""
+    return "bf16-autocast" if torch.device(device).type == "cuda" else "fp32"
 
 
 def train_module(
@@ -28,17 +36,21 @@ def train_module(
     device: torch.device,
     weight_decay: float = 0.0,
     min_steps: int = 0,
+    lr_milestones: tuple[int, ...] = (),
+    lr_gamma: float = 0.1,
 ) -> list[float]:
     """Adam over shuffled mini-batches of ``tensors`` (same first dimension); ``loss_fn(*batch)``.
 
     Trains ``epochs`` epochs, or more if that is needed for ``min_steps`` optimizer steps: on a
     small training set (a Caltech category has 30-150 images) a few epochs are only a handful of
-    steps, far too few to fit anything. Returns the mean loss of each epoch.
+    steps, far too few to fit anything. The learning rate is multiplied by ``lr_gamma`` at each
+    epoch in ``lr_milestones``. Returns the mean loss of each epoch.
     """
     module.to(device).train()
     data = tuple(t.to(device) for t in tensors)
     n = data[0].shape[0]
     optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(lr_milestones), lr_gamma) if lr_milestones else None
     history = []
     steps_per_epoch = math.ceil(n / batch_size)
     for _ in range(max(epochs, math.ceil(min_steps / steps_per_epoch))):
@@ -53,15 +65,22 @@ def train_module(
             optimizer.step()
             total += loss.item() * len(idx)
         history.append(total / n)
+        if scheduler is not None:
+            scheduler.step()
     module.eval()
     return history
 
 
 @torch.no_grad()
 def apply_batched(fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
-    """``fn`` over ``images`` in batches on ``device``; results concatenated on the CPU as float32."""
+    """``fn`` over ``images`` in batches on ``device``, in float32 (no autocast: these are the
+    numbers scores are made of); results concatenated on the CPU."""
     out = []
     for start in range(0, images.shape[0], batch_size):
-        with autocast(device):
-            out.append(fn(images[start : start + batch_size].to(device)).float().cpu())
+        out.append(fn(images[start : start + batch_size].to(device).float()).float().cpu())
     return torch.cat(out) if out else torch.zeros(0)
+
+
+def reconstruction_error(autoencoder: nn.Module, images: torch.Tensor, batch_size: int, device: torch.device) -> np.ndarray:
+    """Per-image mean squared error between images and their reconstructions (float32)."""
+    return apply_batched(lambda x: (autoencoder(x) - x).pow(2).flatten(1).mean(1), images, batch_size, device).numpy()

@@ -1,3 +1,2 @@
-"""Protocols; importing this package registers them. A new protocol is one file here."""
-
-from novelbench.benchmark.protocols import caltech, mnist  # noqa: F401
+"""Protocols: one file per protocol (found by the registry, no list to edit); ``base.py`` holds
+what a protocol hands a trial and how it declares its options."""

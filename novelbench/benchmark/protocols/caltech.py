@@ -12,31 +12,30 @@ from __future__ import annotations
 import numpy as np
 
 from novelbench.benchmark.protocols.base import (
-    Protocol, Setting, Split, check_pcts, hold_out, make_pool, n_outliers_for, resolve_classes,
+    NON_NEGATIVE, OPEN_SHARE, PERCENT, POSITIVE, SHARE, Option, Protocol, ReportLayout, Setting, Split, hold_out, make_pool, n_outliers_for, resolve_classes,
 )
-from novelbench.benchmark.registry import register_protocol
 from novelbench.datasets.base import LoadedDataset
 from novelbench.errors import NovelbenchError
+from novelbench.registry import register_protocol
 
 
 @register_protocol
 class Clutter(Protocol):
     name = "caltech"
     summary = "n random categories = inliers, clutter class = outliers, test mix exactly 50 %"
-
-    def __init__(self, classes: list[str] | None = None, n_classes: list[int] | None = None, repeats: int = 20,
-                 max_per_class: int | None = 150, train_fraction: float = 0.5, transductive: bool = False,
-                 outlier_pcts: list[float] | None = None, val_share: float = 0.1):
-        self.classes = list(classes) if classes else None
-        self.n_classes = [int(n) for n in (n_classes or [1, 3, 5])]
-        self.repeats = repeats
-        self.max_per_class = max_per_class
-        if not 0 < train_fraction < 1:
-            raise NovelbenchError(f"train fraction {train_fraction} must be in (0, 1)")
-        self.train_fraction = train_fraction
-        self.transductive = transductive
-        self.outlier_pcts = check_pcts(outlier_pcts or [50.0])
-        self.val_share = val_share
+    default_dataset = "caltech256"
+    options = (
+        Option("classes", "strs", None, "Categories the positives are drawn from, by name or label index (default: all but clutter).", selects=True),
+        Option("n_classes", "ints", [1, 3, 5], "Positive-set sizes.", POSITIVE, selects=True),
+        Option("repeats", "int", 20, "Random positive-set draws per size (the draw depends on size and repeat only).", POSITIVE, selects=True),
+        Option("max_per_class", "int", 150, "Cap on images per positive category, the first ones in file order (0 = no cap).", NON_NEGATIVE),
+        Option("train_fraction", "float", 0.5, "Share of the positive images used for training; the rest are test inliers.",
+               OPEN_SHARE),
+        Option("transductive", "bool", False, "Train and test on the same positive images (ALOCC's setup); no validation split then."),
+        Option("outlier_pcts", "floats", [50.0], "Outlier percentages of the test mixes, in (0, 100).", PERCENT),
+        Option("val_share", "float", 0.1, "Share of training inliers held out of fitting for the `validation` F1 policy (0 disables it).", SHARE),
+    )
+    layout = ReportLayout("group", "Table 1: AUROC and F1 per number of positive classes", mix="p50")
 
     def _data(self, data: LoadedDataset):
         if not data.clutter_class or "all" not in data.splits:
@@ -64,11 +63,11 @@ class Clutter(Protocol):
             idx = np.flatnonzero(allset.labels == allset.label_of(name))
             inliers.append(idx[: self.max_per_class] if self.max_per_class else idx)
         inliers = np.concatenate(inliers)
-        if self.transductive:
-            train_idx, test_idx = inliers, inliers
+        if self.transductive:  # fit on every image and test on the same ones; nothing is left to validate on
+            fit_idx, test_idx, val_idx = inliers, inliers, inliers[:0]
         else:
             train_idx, test_idx = hold_out(inliers, 1 - self.train_fraction, rng)
-        fit_idx, val_idx = hold_out(train_idx, self.val_share, rng)
+            fit_idx, val_idx = hold_out(train_idx, self.val_share, rng)
 
         clutter = rng.permutation(np.flatnonzero(allset.labels == allset.label_of(data.clutter_class)))
         n_test_out = n_outliers_for(len(test_idx), max(self.outlier_pcts))

@@ -12,28 +12,25 @@ from __future__ import annotations
 import numpy as np
 
 from novelbench.benchmark.protocols.base import (
-    Protocol, Setting, Split, check_pcts, hold_out, make_pool, n_outliers_for, resolve_classes,
+    NON_NEGATIVE, OPEN_SHARE, PERCENT, POSITIVE, SHARE, Option, Protocol, ReportLayout, Setting, Split, hold_out, make_pool, n_outliers_for, resolve_classes,
 )
-from novelbench.benchmark.registry import register_protocol
 from novelbench.datasets.base import LoadedDataset
 from novelbench.errors import NovelbenchError
-
-DEFAULT_PCTS = [10.0, 20.0, 30.0, 40.0, 50.0]
+from novelbench.registry import register_protocol
 
 
 @register_protocol
 class OutlierPercentage(Protocol):
     name = "mnist"
     summary = "one class = inliers, other classes = outliers at 10..50 %; train/test splits of the dataset"
-
-    def __init__(self, classes: list[str] | None = None, outlier_pcts: list[float] | None = None,
-                 val_share: float = 0.1, max_per_class: int | None = None):
-        self.classes = list(classes) if classes else None
-        self.outlier_pcts = check_pcts(outlier_pcts or DEFAULT_PCTS)
-        if not 0 <= val_share < 1:
-            raise NovelbenchError(f"validation share {val_share} must be in [0, 1)")
-        self.val_share = val_share
-        self.max_per_class = max_per_class
+    default_dataset = "mnist"
+    options = (
+        Option("classes", "strs", None, "Positive classes to run, by name or label index (default: all).", selects=True),
+        Option("outlier_pcts", "floats", [10.0, 20.0, 30.0, 40.0, 50.0], "Outlier percentages of the test mixes, in (0, 100).", PERCENT),
+        Option("val_share", "float", 0.1, "Share of training inliers held out of fitting for the `validation` F1 policy (0 disables it).", SHARE),
+        Option("max_per_class", "int", 0, "Cap on training images per positive class (0 = no cap).", NON_NEGATIVE),
+    )
+    layout = ReportLayout("outlier_pct", "F1 vs outlier % (the paper's Figure 3)", auroc_mix="pool", figure=True)
 
     def _splits(self, data: LoadedDataset):
         if "train" not in data.splits or "test" not in data.splits:
@@ -41,9 +38,15 @@ class OutlierPercentage(Protocol):
         return data.splits["train"], data.splits["test"]
 
     def settings(self, data: LoadedDataset) -> list[Setting]:
-        train, _ = self._splits(data)
+        train, test = self._splits(data)
         exclude = {data.clutter_class} if data.clutter_class else set()
-        return [Setting((c,), group="n=1") for c in resolve_classes(self.classes, train.class_names, exclude)]
+        chosen = resolve_classes(self.classes, train.class_names, exclude)
+        for name in chosen:
+            for split_name, split in (("training", train), ("test", test)):
+                if name not in split.class_names or not (split.labels == split.label_of(name)).any():
+                    raise NovelbenchError(f"class {name!r} has no {split_name} images in {data.name}; "
+                                          f"choose others with --classes")
+        return [Setting((c,), group="n=1") for c in chosen]
 
     def split(self, data: LoadedDataset, setting: Setting, seed: int) -> Split:
         train, test = self._splits(data)
