@@ -1,4 +1,4 @@
-"""Augmentations and losses of CRBND (paper eqs. 1-6), and a quick synthetic check of the method."""
+"""Augmentations and losses of CRBND (paper eqs. 1-6)."""
 
 from __future__ import annotations
 
@@ -71,27 +71,3 @@ def test_blur_or_noise_and_structural_negatives_keep_shapes():
     assert s.shape == x.shape
     assert torch.allclose(s.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)), atol=1e-4)  # tiles permuted
     assert aug.structural_negative(x).shape == x.shape
-
-
-def test_crbnd_separates_an_easy_synthetic_split():
-    from sklearn.metrics import roc_auc_score
-
-    from novelbench.registry import get_method
-    from novelbench.datasets.synthetic import Synthetic
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny nets: one thread is fastest and robust to a busy machine
-    d = Synthetic().load()
-    tr, te = d.splits["train"], d.splits["test"]
-    hbar, ring = tr.class_names.index("hbar"), tr.class_names.index("ring")
-    x = tr.images[torch.from_numpy(tr.labels == hbar)].float() / 255
-    sel = torch.from_numpy((te.labels == hbar) | (te.labels == ring))
-    xt, yt = te.images[sel].float() / 255, te.labels[sel.numpy()] == ring
-    m = get_method("crbnd", **{**get_method("crbnd").test_params, "ae_epochs": 10, "clf_epochs": 10, "batch_size": 16})
-    try:
-        scores = m.fit(x).score(xt)
-    finally:
-        torch.set_num_threads(threads)
-    assert scores.shape == (len(xt),)
-    assert roc_auc_score(yt, scores) > 0.9
-    assert m.predict(xt).dtype == bool

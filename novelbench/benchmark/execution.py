@@ -32,6 +32,8 @@ def _checked_scores(scores: Any, n: int, what: str) -> np.ndarray:
         raise BadScores(f"{what} scores have shape {scores.shape}, expected ({n},)")
     if not np.isfinite(scores).all():
         raise BadScores(f"{what} scores hold {int((~np.isfinite(scores)).sum())} non-finite value(s) (NaN or inf)")
+    if n > 1 and np.ptp(scores) == 0:
+        raise BadScores(f"{what} scores are all equal ({scores[0]:g}): a constant score ranks nothing")
     return scores
 
 

@@ -31,8 +31,9 @@ from novelbench.registry import DATASETS, METHODS, PROTOCOLS
 
 #: the trial/metrics code every trial runs through
 TRIAL_CODE = ("novelbench.benchmark.execution",)
-#: name bookkeeping only: the classes and parameters they resolve to are hashed themselves
-NOT_NUMERIC = {"novelbench", "novelbench.registry", "novelbench.errors"}
+#: bookkeeping only: the registry maps names to classes and this module labels trials; what they
+#: resolve to (classes, parameters, the identity payload itself) is hashed directly
+NOT_NUMERIC = {"novelbench", "novelbench.registry", "novelbench.errors", "novelbench.benchmark.identity"}
 
 
 def _short_hash(payload: Any, n: int = 20) -> str:

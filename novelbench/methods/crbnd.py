@@ -60,7 +60,7 @@ SCORE_BATCH = 512
 class CRBND(Detector):
     name = "crbnd"
     summary = "connective reconstruction-based novelty detection (denoising residual AE + connective-sample CNN classifier)"
-    test_params = {"widths": (8, 16), "latent_dim": 8, "clf_widths": (8, 16), "ae_epochs": 2, "clf_epochs": 2, "batch_size": 32, "min_steps": 0}
+    test_params = {"widths": (8, 16), "latent_dim": 8, "clf_widths": (8, 16), "ae_epochs": 10, "clf_epochs": 10, "batch_size": 16, "min_steps": 0}
     _parameter_constraints = {
         "widths": [tuple, list], "latent_dim": [POSITIVE_INT, None], "blocks": [NON_NEGATIVE_INT], "clf_widths": [tuple, list],
         "ae_epochs": [POSITIVE_INT], "clf_epochs": [POSITIVE_INT], "min_steps": [NON_NEGATIVE_INT],
