@@ -161,6 +161,7 @@ def run(
     threads: int = typer.Option(1, min=1, help="CPU threads per trial. Part of a trial's identity: CPU numbers depend on it, never on --jobs."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", help="Recompute trials even if their results exist."),
+    keep_models: bool = typer.Option(False, "--keep-models", help="Save each fitted method to OUT/models/<trial_id>.pt (for `bench samples`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts) instead of a table."),
     **protocol_options: Any,
 ) -> None:
@@ -179,7 +180,8 @@ def run(
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
     protocol_params = _chosen_protocol_params(protocol, protocol_options, protocol_option)
     seed_list = _ints(seeds, "--seeds") or []
-    trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device, threads)
+    model_dir = str(out / "models") if keep_models else ""
+    trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device, threads, model_dir)
     if executor is not None:
         EXECUTORS.get(executor)
     runner_executor = make_executor(executor, _effective_jobs(jobs, threads, trials[0].device if trials else "cpu"))

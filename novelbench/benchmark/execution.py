@@ -5,7 +5,9 @@ executor, with the trial's fixed CPU thread count, so a trial gives the same num
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,6 +48,18 @@ def _checked_native(native: Any, n: int) -> np.ndarray | None:
     return native
 
 
+def model_path(model_dir: str | Path, trial_id: str) -> Path:
+    return Path(model_dir) / f"{trial_id}.pt"
+
+
+def save_model(method: Any, path: Path) -> None:
+    """Pickle the fitted method (torch modules included) atomically, for `bench samples`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(method, tmp)
+    os.replace(tmp, path)
+
+
 def execute(trial: Trial) -> list[dict[str, Any]]:
     """Run one trial; raises on failure (``run_trial`` turns that into a failed row)."""
     with pinned_threads(trial.threads):
@@ -61,6 +75,8 @@ def execute(trial: Trial) -> list[dict[str, Any]]:
         t0 = time.perf_counter()
         method.fit(to_float(split.train.images))
         fit_seconds = time.perf_counter() - t0
+        if trial.model_dir:
+            save_model(method, model_path(trial.model_dir, trial.trial_id))
         test_images = to_float(split.test.images.images)
         t0 = time.perf_counter()
         scores, native = method.score_and_predict(test_images)

@@ -121,6 +121,7 @@ class Trial:
     threads: int = 1  # CPU threads the trial computes with (decides CPU numbers)
     label: str = ""  # e.g. crbnd[lam=0.3]
     data_identity: dict[str, Any] = field(default_factory=dict)  # what decides the data's content
+    model_dir: str = ""  # where to save the fitted method (--keep-models); not part of the identity
 
     # -- identity -----------------------------------------------------------------------------
     def _method_identity(self) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def check_seeds(seeds: list[int]) -> list[int]:
 
 def plan_trials(methods: list[str], param_specs: list[str], protocol: str, protocol_params: dict[str, Any],
                 dataset: str, dataset_params: dict[str, Any], seeds: list[int], device: str,
-                threads: int = 1) -> tuple[list[Trial], list[Setting]]:
+                threads: int = 1, model_dir: str = "") -> tuple[list[Trial], list[Setting]]:
     """All trials of a run, method-major. Loads the dataset (once) to resolve the positive sets."""
     if len(set(methods)) != len(methods):
         raise NovelbenchError(f"--method lists a method twice: {', '.join(methods)}")
@@ -109,5 +109,5 @@ def plan_trials(methods: list[str], param_specs: list[str], protocol: str, proto
             for setting in settings:
                 for seed in seeds:
                     trials.append(Trial(method, params, protocol, protocol_params, dataset, dataset_params, setting, seed,
-                                        resolved_device, threads, setting_label(method, params), ds.identity()))
+                                        resolved_device, threads, setting_label(method, params), ds.identity(), model_dir))
     return trials, settings
