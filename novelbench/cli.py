@@ -26,7 +26,8 @@ from novelbench.benchmark import report
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.plan import plan_trials
 from novelbench.benchmark.protocols.base import Option
-from novelbench.benchmark.runner import make_executor, run_trials
+from novelbench.benchmark import placement
+from novelbench.benchmark.runner import default_executor, make_executor, run_trials
 from novelbench.benchmark.store import ResultStore, check_writable, read_results
 from novelbench.benchmark.summary import fmt, summarize
 from novelbench.errors import NovelbenchError
@@ -61,57 +62,69 @@ def _ints(text: str | None, what: str) -> list[int] | None:
         raise NovelbenchError(f"{what} must be a comma list of integers, got {text!r}") from None
 
 
-# -- protocol options, derived from the protocols' declarations ------------------------------
-def _protocol_options() -> dict[str, list[tuple[str, Option]]]:
-    """Option name -> [(protocol, option)] over every registered protocol."""
+# -- protocol and executor options, derived from their declarations ---------------------------
+#: prefix of the run() parameters derived from each kind's declared options
+DECLARED = {"protocol": ("proto", PROTOCOLS), "executor": ("exec", EXECUTORS)}
+
+
+def _declared_options(kind: str) -> dict[str, list[tuple[str, Option]]]:
+    """Option name -> [(protocol or executor, option)] over every registered one of ``kind``."""
     merged: dict[str, list[tuple[str, Option]]] = {}
-    for name in PROTOCOLS.names():
-        for option in getattr(PROTOCOLS.get(name), "options", ()):
+    registry = DECLARED[kind][1]
+    for name in registry.names():
+        for option in getattr(registry.get(name), "options", ()):
             merged.setdefault(option.name, []).append((name, option))
     return merged
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, none: str = "all") -> str:
     if value is None:
-        return "all"
+        return none
     if isinstance(value, (list, tuple)):
         return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
     return str(value)
 
 
-def _protocol_parameters() -> list[inspect.Parameter]:
+def _declared_parameters(kind: str) -> list[inspect.Parameter]:
+    prefix = DECLARED[kind][0]
     params = []
-    for name, uses in _protocol_options().items():
+    for name, uses in _declared_options(kind).items():
         first = uses[0][1]
         owners = ", ".join(p for p, _ in uses)
-        defaults = "; ".join(f"{p}: {_show(o.default)}" for p, o in uses)
         helps = dict.fromkeys(o.help for _, o in uses)
         text = first.help if len(helps) == 1 else " ".join(f"{p}: {o.help}" for p, o in uses)
-        help_text = f"{text} Default {defaults}."
-        panel = "Protocol options" if len(uses) > 1 else f"{owners} protocol options"
+        if kind == "protocol":
+            text += " Default " + "; ".join(f"{p}: {_show(o.default)}" for p, o in uses) + "."
+        panel = f"{kind.capitalize()} options ({owners})" if len(uses) > 1 else f"{owners} {kind} options"
         if first.kind == "bool":
-            info = typer.Option(None, f"{first.flag}/--no-{first.flag[2:]}", help=help_text, rich_help_panel=panel, show_default=False)
+            info = typer.Option(None, f"{first.flag}/--no-{first.flag[2:]}", help=text, rich_help_panel=panel, show_default=False)
             annotation = Optional[bool]
         else:
-            info = typer.Option(None, first.flag, help=help_text, rich_help_panel=panel, show_default=False)
+            info = typer.Option(None, first.flag, help=text, rich_help_panel=panel, show_default=False)
             annotation = Optional[str]
-        params.append(inspect.Parameter(f"proto_{name}", inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation))
+        params.append(inspect.Parameter(f"{prefix}_{name}", inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation))
+    return params
+
+
+def _chosen_options(kind: str, chosen: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The values the user gave for the chosen protocol's (or executor's) options; an option of
+    another one is an error. The protocol or executor itself converts, checks and fills defaults."""
+    prefix, registry = DECLARED[kind]
+    own = {o.name for o in getattr(registry.get(chosen), "options", ())}
+    params = {}
+    for key, value in given.items():
+        if not key.startswith(prefix + "_") or value is None:
+            continue
+        name = key.removeprefix(prefix + "_")
+        if name not in own:
+            owners = ", ".join(p for p, _ in _declared_options(kind).get(name, []))
+            raise NovelbenchError(f"--{name.replace('_', '-')} belongs to the {owners} {kind}, not {chosen}")
+        params[name] = value
     return params
 
 
 def _chosen_protocol_params(protocol: str, given: dict[str, Any], extra: list[str]) -> dict[str, Any]:
-    """The values the user gave for this protocol's options (the protocol supplies defaults)."""
-    cls = PROTOCOLS.get(protocol)
-    own = {o.name for o in getattr(cls, "options", ())}
-    params = {}
-    for key, value in given.items():
-        name = key.removeprefix("proto_")
-        if value is None:
-            continue
-        if name not in own:
-            owners = ", ".join(p for p, _ in _protocol_options().get(name, []))
-            raise NovelbenchError(f"--{name.replace('_', '-')} belongs to the {owners} protocol, not {protocol}")
-        params[name] = value
+    params = _chosen_options("protocol", protocol, given)
     for spec in extra:
         key, sep, value = spec.partition("=")
         if not sep:
@@ -133,14 +146,14 @@ def _summary_table(table, title: str) -> Table:
     return view
 
 
-def _effective_jobs(jobs: int, threads: int, device: str) -> int:
-    """No more CPU worker processes than cores // threads: oversubscribing changes no number but slows every trial."""
-    if device.startswith("cuda"):
+def _effective_jobs(jobs: int | None, threads: int, device: str) -> int | None:
+    """No more CPU worker processes than cores // threads: oversubscribing changes no number but
+    slows every trial. None (not given) lets the executor size itself to the machine."""
+    if jobs is None or device.startswith("cuda"):
         return jobs
-    cores = os.cpu_count() or 1
-    fit = max(1, cores // threads)
+    fit = placement.cpu_slots(threads)
     if jobs > fit:
-        err_console.print(f"[yellow]--jobs {jobs} x --threads {threads} exceeds the {cores} CPU cores; running {fit} trial(s) at a time[/]")
+        err_console.print(f"[yellow]--jobs {jobs} x --threads {threads} exceeds the {placement.cpu_cores()} CPU cores; running {fit} trial(s) at a time[/]")
         return fit
     return jobs
 
@@ -156,14 +169,14 @@ def run(
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
     protocol_option: list[str] = typer.Option([], "--protocol-option", help="Protocol option NAME=VALUE, for protocols given as package.module:Class. Repeatable."),
     out: Optional[Path] = typer.Option(None, help="Output folder (default results/<protocol>-<dataset>-<methods>). Finished trials there are reused."),
-    jobs: int = typer.Option(1, min=1, help="Trials run at the same time (local worker processes unless --executor says otherwise)."),
-    executor: Optional[str] = typer.Option(None, help="How trials run (see `bench list`): inline, processes. Default: processes when --jobs > 1."),
+    jobs: Optional[int] = typer.Option(None, min=1, help="Trials run at the same time (local worker processes, or LocalCluster workers with --executor dask). Default: 1 (inline); with --executor processes or dask, cores // --threads, or one per GPU."),
+    executor: Optional[str] = typer.Option(None, help="How trials run (see `bench list`): inline, processes, dask, ... Default: processes when --jobs > 1 or --devices, else inline."),
     threads: int = typer.Option(1, min=1, help="CPU threads per trial. Part of a trial's identity: CPU numbers depend on it, never on --jobs."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", help="Recompute trials even if their results exist."),
     keep_models: bool = typer.Option(False, "--keep-models", help="Save each fitted method to OUT/models/<trial_id>.pt (for `bench samples`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts) instead of a table."),
-    **protocol_options: Any,
+    **declared_options: Any,
 ) -> None:
     """Run METHOD(s) over a protocol's positive sets and seeds; write a tidy results table.
 
@@ -178,13 +191,21 @@ def run(
     out = out or Path("results") / f"{protocol.replace(':', '.')}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}"
     check_writable(out)
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
-    protocol_params = _chosen_protocol_params(protocol, protocol_options, protocol_option)
+    protocol_params = _chosen_protocol_params(protocol, declared_options, protocol_option)
     seed_list = _ints(seeds, "--seeds") or []
     model_dir = str(out / "models") if keep_models else ""
     trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device, threads, model_dir)
+    run_device = trials[0].device if trials else "cpu"
+    executor_options = {}
     if executor is not None:
         EXECUTORS.get(executor)
-    runner_executor = make_executor(executor, _effective_jobs(jobs, threads, trials[0].device if trials else "cpu"))
+        executor_options = _chosen_options("executor", executor, declared_options)
+    else:
+        given = {k: v for k, v in declared_options.items() if k.startswith("exec_") and v is not None}
+        executor = default_executor(jobs, run_device, given.get("exec_devices"))
+        executor_options = _chosen_options("executor", executor, declared_options)
+    runner_executor = make_executor(executor, _effective_jobs(jobs, threads, run_device), run_device,
+                                    note=lambda m: err_console.print(escape(m)), **executor_options)
     data = load_dataset(dataset, dataset_params)
     store = ResultStore(out, on_warning=lambda m: err_console.print(f"[yellow]{escape(m)}[/]"))
     if data.skipped_files:
@@ -225,7 +246,8 @@ def run(
 
 
 run.__signature__ = inspect.signature(run).replace(  # type: ignore[attr-defined]
-    parameters=[p for p in inspect.signature(run).parameters.values() if p.kind != p.VAR_KEYWORD] + _protocol_parameters()
+    parameters=[p for p in inspect.signature(run).parameters.values() if p.kind != p.VAR_KEYWORD]
+    + _declared_parameters("protocol") + _declared_parameters("executor")
 )
 app.command()(known_errors(run))
 
@@ -247,7 +269,11 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) 
             "protocols": protocols, "unavailable_protocols": PROTOCOLS.unavailable(),
             "datasets": {n: (DATASETS.get(n).__doc__ or "").strip().splitlines()[0] if DATASETS.get(n).__doc__ else "" for n in DATASETS.names()},
             "unavailable_datasets": DATASETS.unavailable(),
-            "executors": {n: EXECUTORS.plugin(n).summary for n in EXECUTORS.names()}}
+            "executors": {n: {"summary": EXECUTORS.plugin(n).summary,
+                              "options": {o.flag: {"default": _show(o.default, "auto"), "help": o.help}
+                                          for o in getattr(EXECUTORS.get(n), "options", ())}}
+                          for n in EXECUTORS.names()},
+            "unavailable_executors": EXECUTORS.unavailable()}
     if as_json:
         out_console.print_json(json.dumps(info))
         return
@@ -271,7 +297,14 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) 
         ptable.add_row(name, f"{p['summary']} (default dataset: {p['default_dataset']})", escape(opts))
     out_console.print(ptable)
     out_console.print("datasets: " + ", ".join(info["datasets"]))
-    out_console.print("executors: " + "; ".join(f"[bold]{n}[/]: {s}" for n, s in info["executors"].items()))
+    etable = Table(title="executors (--executor)")
+    for col in ("name", "what", "options (defaults)"):
+        etable.add_column(col)
+    for name, e in info["executors"].items():
+        etable.add_row(name, e["summary"], escape(", ".join(f"{flag}={o['default']}" for flag, o in e["options"].items())))
+    for name, reason in info["unavailable_executors"].items():
+        etable.add_row(f"[red]{escape(name)}[/]", f"[red]unavailable executor: {escape(reason)}[/]", "")
+    out_console.print(etable)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from typing import Callable
 
 import pandas as pd
 
+from novelbench.benchmark import placement
 from novelbench.benchmark.executors.base import Executor
 from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.store import ResultStore
@@ -36,9 +37,21 @@ def run_id_for(trials: list[Trial]) -> str:
     return hashlib.sha256("\n".join(t.trial_id for t in trials).encode()).hexdigest()[:12]
 
 
-def make_executor(name: str | None, jobs: int, **options) -> Executor:
-    """``name`` from the executor registry; default: ``processes`` when jobs > 1, else ``inline``."""
-    return EXECUTORS.create(name or ("processes" if jobs > 1 else "inline"), jobs=jobs, **options)
+def default_executor(jobs: int | None, device: str = "cpu", devices: list[int] | None = None) -> str:
+    """``processes`` when trials run several at a time: ``--jobs`` > 1, ``--devices``, or plain
+    ``cuda`` on a machine with several GPUs (one worker each); else ``inline``."""
+    if (jobs or 1) > 1 or devices:
+        return "processes"
+    if device == "cuda" and len(placement.visible_gpus()) > 1:
+        return "processes"
+    return "inline"
+
+
+def make_executor(name: str | None, jobs: int | None = None, device: str = "cpu", **options) -> Executor:
+    """``name`` from the executor registry (default: ``default_executor``); ``options`` are the
+    executor's declared options (``Executor.options``), plus ``note`` for what it sets up."""
+    name = name or default_executor(jobs, device, options.get("devices"))
+    return EXECUTORS.create(name, jobs=jobs, **options)
 
 
 def check_unique(trials: list[Trial]) -> None:

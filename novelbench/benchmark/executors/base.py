@@ -3,14 +3,17 @@
 An executor runs ``execution.run_trial`` somewhere (this process, local worker processes, a
 cluster) and yields ``(trial, rows)`` as each trial finishes, in any order. A trial whose
 worker dies yields failed rows for that trial only. Adding an executor is one file here with
-``@register_executor``.
+``@register_executor``; its options are declared like a protocol's (``Option``), and the CLI
+derives ``--flags`` and `bench list` entries from them.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Iterable, Iterator
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from novelbench.benchmark.identity import Trial
+from novelbench.benchmark.protocols.base import Option
+from novelbench.errors import NovelbenchError
 
 Rows = list[dict]
 
@@ -18,10 +21,24 @@ Rows = list[dict]
 class Executor:
     name: ClassVar[str]
     summary: ClassVar[str] = ""
+    #: the executor's own options (the CLI derives ``--name`` from each); values become attributes
+    options: ClassVar[tuple[Option, ...]] = ()
 
-    def __init__(self, jobs: int = 1, **options):
+    def __init__(self, jobs: int | None = None, note: Callable[[str], None] | None = None, **values: Any):
+        """``jobs``: trials at once (None: what the executor sizes to the machine); ``note``:
+        where to say what the executor set up (workers, dashboard); option values by name."""
+        if jobs is not None and jobs < 1:
+            raise NovelbenchError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
-        self.options = options
+        self.note = note or (lambda message: None)
+        known = {o.name for o in self.options}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            flags = ", ".join(o.flag for o in self.options) or "none"
+            raise NovelbenchError(f"the {self.name} executor has no option --{unknown[0].replace('_', '-')}; its options: {flags}")
+        for option in self.options:
+            value = values.get(option.name)
+            setattr(self, option.name, option.convert(value) if value is not None else option.default)
 
     def run(self, trials: Iterable[Trial]) -> Iterator[tuple[Trial, Rows]]:
         raise NotImplementedError

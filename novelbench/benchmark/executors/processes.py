@@ -5,7 +5,10 @@ the driver over its own pipe, so the driver always knows which trial a worker ho
 - a worker that dies (killed for memory, a segfault, ``os._exit`` in a plugin) fails only the
   trial it held, with the exit code as the reason, and is replaced; the run goes on;
 - a worker whose driver dies (SIGKILL, a closed terminal) exits too: a watchdog thread waits on
-  the parent's sentinel, so no orphan keeps computing.
+  the parent's sentinel, so no orphan keeps computing;
+- each worker starts with its own environment (``placement.worker_environments``): thread pools
+  of the trials' thread count and, on GPUs, ``CUDA_VISIBLE_DEVICES`` naming one device, so
+  ``--devices 0,1`` (or every visible GPU with ``--device cuda``) runs one worker per GPU.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from collections import deque
 from multiprocessing.connection import Connection, wait
 from typing import Iterable, Iterator
 
+from novelbench.benchmark import placement
 from novelbench.benchmark.execution import run_trial
 from novelbench.benchmark.executors.base import Executor, Rows
 from novelbench.benchmark.identity import Trial
+from novelbench.benchmark.protocols.base import NON_NEGATIVE, Option
 from novelbench.benchmark.rows import failed_rows
 from novelbench.registry import register_executor
 
@@ -62,10 +67,12 @@ def death_reason(exitcode: int | None) -> str:
 
 
 class _Worker:
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx, env: dict[str, str]) -> None:
+        self.env = env
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker, args=(child,), daemon=True)
-        self.process.start()
+        with placement.environment(env):  # the spawned interpreter starts with it (before torch loads)
+            self.process.start()
         child.close()
         self.trial: Trial | None = None
 
@@ -85,22 +92,34 @@ class _Worker:
 @register_executor
 class ProcessExecutor(Executor):
     name = "processes"
-    summary = "N local worker processes (--jobs N); a dead worker fails only its own trial"
+    summary = "local worker processes (--jobs N; one per GPU with --devices); a dead worker fails only its own trial"
+    options = (
+        Option("devices", "ints", None, "GPUs to run on, one worker process each, as torch numbers them here "
+               "(e.g. 0,1). Default with --device cuda: every visible GPU.", NON_NEGATIVE),
+    )
 
-    def __init__(self, jobs: int = 2, **options):
+    def __init__(self, jobs: int | None = None, **options):
         super().__init__(jobs, **options)
         self._ctx = multiprocessing.get_context("spawn")  # fork + torch threads is unsafe
         self._workers: list[_Worker] = []
+        self._pinned = False
+
+    def _start_workers(self, first: Trial, n_trials: int) -> None:
+        gpus = placement.gpus_for(self.devices, first.device)
+        self._pinned = bool(gpus)
+        n = self.jobs or (len(gpus) if gpus else placement.cpu_slots(first.threads))
+        for env in placement.worker_environments(min(n, n_trials), first.threads, gpus):
+            self._workers.append(_Worker(self._ctx, env))
 
     def run(self, trials: Iterable[Trial]) -> Iterator[tuple[Trial, Rows]]:
         todo = deque(trials)
-        while len(self._workers) < min(self.jobs, len(todo)):
-            self._workers.append(_Worker(self._ctx))
+        if todo and not self._workers:
+            self._start_workers(todo[0], len(todo))
         while todo or any(w.trial is not None for w in self._workers):
             for worker in self._workers:
                 if worker.trial is None and todo:
                     worker.trial = todo.popleft()
-                    worker.conn.send(worker.trial)
+                    worker.conn.send(placement.on_pinned_worker(worker.trial) if self._pinned else worker.trial)
             busy = [w for w in self._workers if w.trial is not None]
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
             for worker in busy:
@@ -121,7 +140,7 @@ class ProcessExecutor(Executor):
 
     def _replace(self, dead: _Worker) -> None:
         dead.conn.close()
-        self._workers[self._workers.index(dead)] = _Worker(self._ctx)
+        self._workers[self._workers.index(dead)] = _Worker(self._ctx, dead.env)
 
     def close(self) -> None:
         for worker in self._workers:
