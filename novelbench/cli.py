@@ -118,7 +118,8 @@ def _chosen_options(kind: str, chosen: str, given: dict[str, Any]) -> dict[str, 
         name = key.removeprefix(prefix + "_")
         if name not in own:
             owners = ", ".join(p for p, _ in _declared_options(kind).get(name, []))
-            raise NovelbenchError(f"--{name.replace('_', '-')} belongs to the {owners} {kind}, not {chosen}")
+            plural = "s" if "," in owners else ""
+            raise NovelbenchError(f"--{name.replace('_', '-')} is an option of the {owners} {kind}{plural}, not of {chosen}")
         params[name] = value
     return params
 

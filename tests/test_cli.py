@@ -65,6 +65,16 @@ def test_list_shows_methods_params_protocols_datasets():
     assert {"mnist", "fashion-mnist", "digits", "caltech256", "caltech101", "folder", "synthetic"} <= set(info["datasets"])
 
 
+def test_list_shows_executors_with_the_options_they_declare():
+    info = json.loads(invoke("list", "--json").stdout)
+    executors = info["executors"]
+    assert {"inline", "processes", "dask"} <= set(executors)
+    assert {"--scheduler", "--max-in-flight", "--worker-data-root", "--devices"} <= set(executors["dask"]["options"])
+    assert set(executors["processes"]["options"]) == {"--devices"} and executors["inline"]["options"] == {}
+    shown = " ".join(invoke("list").stdout.split())
+    assert "executors" in shown and "--max-in-flight=auto" in shown
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -79,6 +89,12 @@ def test_list_shows_methods_params_protocols_datasets():
         (["--method", "ocsvm", "--dataset", "synthetic", "--param", "ae.epochs=1"], "not among --method"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--device", "tpu"], "unknown device"),
         (["--method", "ocsvm", "--protocol", "caltech", "--dataset", "digits"], "needs a dataset with a clutter class"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--executor", "nope"], "unknown executor 'nope'"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--scheduler", "tcp://h:8786"], "--scheduler is an option of the dask executor, not of inline"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--executor", "inline", "--devices", "0"], "--devices is an option of the dask, processes executors"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--devices", "0"], "this run computes on the CPU"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--executor", "dask", "--max-in-flight", "0"], "--max-in-flight"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--executor", "processes", "--devices", "x"], "--devices must be a comma list of integers"),
     ],
 )
 def test_bad_input_is_one_clear_line(args, message, tmp_path):
@@ -103,7 +119,8 @@ def test_help_documents_every_option():
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     for option in ["--method", "--protocol", "--dataset", "--data-root", "--classes", "--seeds", "--outlier-pcts",
-                   "--out", "--jobs", "--device", "--param", "--force", "--json", "--download", "--val-share"]:
+                   "--out", "--jobs", "--device", "--param", "--force", "--json", "--download", "--val-share",
+                   "--executor", "--scheduler", "--max-in-flight", "--worker-data-root", "--devices"]:
         assert option in text
 
 

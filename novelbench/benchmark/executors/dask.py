@@ -120,6 +120,8 @@ class DaskExecutor(Executor):
             except (OSError, TimeoutError, ValueError) as exc:
                 raise NovelbenchError(f"cannot reach the dask scheduler at {self.scheduler}: {exc}") from None
             workers = self._client.nthreads()
+            if self.jobs is not None:
+                self.note("dask: --jobs sizes a LocalCluster only; with --scheduler the cluster's workers decide how many trials run")
             self.note(f"dask: scheduler {self._client.scheduler.address}, {len(workers)} worker(s) now"
                       + ("; trials wait until workers join" if not workers else ""))
             if any(n > 1 for n in workers.values()):

@@ -135,12 +135,16 @@ class ProcessExecutor(Executor):
                 if worker.process.sentinel in ready or not worker.process.is_alive():
                     worker.process.join()
                     trial, worker.trial = worker.trial, None
-                    self._replace(worker)
+                    self._replace(worker, needed=bool(todo))
                     yield trial, failed_rows(trial, death_reason(worker.process.exitcode))
 
-    def _replace(self, dead: _Worker) -> None:
+    def _replace(self, dead: _Worker, needed: bool) -> None:
+        """A new worker with the dead one's environment (its GPU), if trials are still waiting."""
         dead.conn.close()
-        self._workers[self._workers.index(dead)] = _Worker(self._ctx, dead.env)
+        if needed:
+            self._workers[self._workers.index(dead)] = _Worker(self._ctx, dead.env)
+        else:
+            self._workers.remove(dead)
 
     def close(self) -> None:
         for worker in self._workers:
