@@ -24,6 +24,7 @@ file), or a ``LocalCluster`` sized to this machine when none is given. Needs ``p
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import socket
 import threading
 from collections import deque
@@ -134,8 +135,8 @@ class DaskExecutor(Executor):
         envs = placement.worker_environments(n, first.threads, gpus)
         self._cluster = self._local_cluster(distributed, envs)
         self._client = distributed.Client(self._cluster)
-        self.note(f"dask: LocalCluster with {n} worker process(es)" + (f" on GPU(s) {','.join(gpus)}" if gpus else "")
-                  + f", dashboard {self._client.dashboard_link}")
+        dashboard = f", dashboard {self._client.dashboard_link}" if importlib.util.find_spec("bokeh") else ""
+        self.note(f"dask: LocalCluster with {n} worker process(es)" + (f" on GPU(s) {','.join(gpus)}" if gpus else "") + dashboard)
 
     @staticmethod
     def _local_cluster(distributed, envs: list[dict[str, str]]):
