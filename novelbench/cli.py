@@ -27,7 +27,7 @@ from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.plan import plan_trials
 from novelbench.benchmark.protocols.base import Option
 from novelbench.benchmark.runner import make_executor, run_trials
-from novelbench.benchmark.store import ResultStore, check_writable, read_results
+from novelbench.benchmark.store import ResultStore, check_out_path, read_results
 from novelbench.benchmark.summary import fmt, summarize
 from novelbench.errors import NovelbenchError
 from novelbench.registry import DATASETS, EXECUTORS, METHODS, PROTOCOLS
@@ -172,21 +172,23 @@ def run(
     trial and test mix; OUT/trials/ keeps one file per finished trial, so an interrupted run
     resumes where it stopped when re-run with the same options.
     """
+    # everything a user can get wrong is checked before any work, and nothing is written until then
     proto_cls = PROTOCOLS.get(protocol)  # unknown protocol: one clear line
     dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
     DATASETS.get(dataset)
+    if executor is not None:
+        EXECUTORS.get(executor)
     out = out or Path("results") / f"{protocol.replace(':', '.')}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}"
-    check_writable(out)
+    check_out_path(out)
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
     protocol_params = _chosen_protocol_params(protocol, protocol_options, protocol_option)
     seed_list = _ints(seeds, "--seeds") or []
     model_dir = str(out / "models") if keep_models else ""
     trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device, threads, model_dir)
-    if executor is not None:
-        EXECUTORS.get(executor)
     runner_executor = make_executor(executor, _effective_jobs(jobs, threads, trials[0].device if trials else "cpu"))
     data = load_dataset(dataset, dataset_params)
     store = ResultStore(out, on_warning=lambda m: err_console.print(f"[yellow]{escape(m)}[/]"))
+    store.prepare()
     if data.skipped_files:
         err_console.print(f"[yellow]{dataset}: skipped {len(data.skipped_files)} non-image or unreadable file(s), e.g. {escape(data.skipped_files[0])}[/]")
     err_console.print(f"{len(trials)} trial(s): {escape(', '.join(dict.fromkeys(t.label for t in trials)))} on {protocol}/{dataset}, results in {out}")
