@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from novelbench.benchmark.report import layout_of, metric_note
 from novelbench.errors import NovelbenchError
@@ -174,6 +173,8 @@ def paired_frame(table: pd.DataFrame, metric: str, mix: str) -> pd.DataFrame:
 
 def compare_pair(a: str, b: str, x: pd.Series, y: pd.Series, min_pairs: int = MIN_PAIRS) -> Pair:
     """``a`` vs ``b`` on the pairs where both have a value."""
+    from scipy import stats
+
     both = pd.concat([x, y], axis=1).dropna()
     n = len(both)
     pair = Pair(a, b, n)
@@ -196,6 +197,8 @@ def compare_pair(a: str, b: str, x: pd.Series, y: pd.Series, min_pairs: int = MI
 
 def bootstrap_ci(diffs: np.ndarray) -> tuple[float, float]:
     """BCa bootstrap CI of the mean difference (percentile where BCa is undefined), seeded."""
+    from scipy import stats
+
     if np.ptp(diffs) == 0:
         return float(diffs[0]), float(diffs[0])
     for method in ("BCa", "percentile"):
@@ -211,6 +214,7 @@ def bootstrap_ci(diffs: np.ndarray) -> tuple[float, float]:
 
 def _ranks(comparison: Comparison, wide: pd.DataFrame, min_pairs: int) -> None:
     import scikit_posthocs as sp
+    from scipy import stats
 
     complete = wide[comparison.methods].dropna()
     comparison.blocks = len(complete)

@@ -116,36 +116,32 @@ def _show(ax, image: torch.Tensor) -> None:
 
 
 def draw_figure(samples: Samples):
-    """Rows: original and each panel; columns: test inliers, then test outliers; score above."""
+    """Two panels side by side, test inliers and test outliers; in each, rows = the original and
+    each of the method's image panels, columns = images, the score above each column."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = [("original", samples.images)] + list(samples.panels.items())
-    n_in = int((~samples.is_outlier).sum())
-    n_out = int(samples.is_outlier.sum())
-    cols = n_in + 1 + n_out  # one empty column between the blocks
-    fig, axes = plt.subplots(len(rows), cols, figsize=(1.05 * cols + 0.9, 1.15 * len(rows) + 1.2), squeeze=False)
-    for r, (name, batch) in enumerate(rows):
-        for c in range(cols):
-            ax = axes[r, c]
-            if c == n_in:
-                ax.axis("off")
-                continue
-            i = c if c < n_in else c - 1
-            _show(ax, batch[i])
-            if c == 0 or c == n_in + 1:
-                ax.set_ylabel(name, fontsize=8)
-            if r == 0:
-                outlier = bool(samples.is_outlier[i])
-                ax.set_title(f"{samples.scores[i]:.3g}", fontsize=8, color="#b00020" if outlier else "black")
+    blocks = [("test inliers", np.flatnonzero(~samples.is_outlier), "black"),
+              ("test outliers", np.flatnonzero(samples.is_outlier), "#b00020")]
+    n_cols = sum(len(idx) for _, idx, _ in blocks)
     t = samples.trial
-    if not samples.panels:
-        fig.text(0.5, 0.01, f"{t.label or t.method} exposes no image panels: original and score only", ha="center", fontsize=7)
-    fig.text(0.5 * n_in / cols, 0.93, "test inliers", ha="center", fontsize=9)
-    fig.text((n_in + 1 + 0.5 * n_out) / cols, 0.93, "test outliers", ha="center", fontsize=9, color="#b00020")
-    fig.suptitle(f"{t.label or t.method} on {t.protocol}/{t.dataset}, positives {'+'.join(t.setting.positives)}, "
-                 f"repeat {t.setting.repeat}, seed {t.seed}; number above = score (higher = more novel)", fontsize=9)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.92))
+    fig = plt.figure(figsize=(1.0 * n_cols + 1.6, 1.05 * len(rows) + 1.0), layout="constrained")
+    subfigs = fig.subfigures(1, 2, width_ratios=[max(len(idx), 1) for _, idx, _ in blocks], wspace=0.04)
+    for sub, (name, idx, colour) in zip(subfigs, blocks):
+        sub.suptitle(name, fontsize=9, color=colour)
+        axes = sub.subplots(len(rows), max(len(idx), 1), squeeze=False)
+        for r, (panel, batch) in enumerate(rows):
+            for c, i in enumerate(idx):
+                ax = axes[r, c]
+                _show(ax, batch[i])
+                if c == 0:
+                    ax.set_ylabel(panel, fontsize=8)
+                if r == 0:
+                    ax.set_title(f"{samples.scores[i]:.3g}", fontsize=8, color=colour)
+    note = "" if samples.panels else f"; {t.label or t.method} exposes no image panels (original and score only)"
+    fig.suptitle(f"{t.label or t.method} on {t.protocol}/{t.dataset}, positives {'+'.join(t.setting.positives)}, repeat "
+                 f"{t.setting.repeat}, seed {t.seed}: number above an image = its score (higher = more novel){note}", fontsize=9)
     return fig
