@@ -130,7 +130,9 @@ def _summary_table(table, title: str) -> Table:
         view.add_row(escape(str(r["method"])), str(r["group"]), str(r["mix"]), str(r["n"]),
                      *(fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in ["auroc", "aupr", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial"]),
                      f"{r['fit_seconds_mean']:.1f}")
-    view.caption = "F1 takes inliers as the positive class; F1 quant = quantile threshold (flag the known outlier share)"
+    view.caption = ("F1 takes inliers as the positive class. Thresholds: quant = flag the known outlier share; valid = tuned on a "
+                    "validation mix with labelled outliers; oracle = tuned on the test mix (an upper bound); native = the "
+                    "method's own decision; trivial = everything an inlier (the floor). AUROC/AUPR: outliers positive.")
     return view
 
 

@@ -228,3 +228,11 @@ def test_samples_without_panels_and_one_clear_error_for_ambiguous_sets(tmp_path)
     assert "no image panels" in fig._suptitle.get_text()
     result = invoke("samples", "-m", "ocsvm", "--dataset", "synthetic", "--out", tmp_path / "x")
     assert result.exit_code == 1 and "choose one with --classes" in " ".join(result.stderr.split())
+
+
+def test_report_of_only_failed_trials_still_shows_them(tmp_path):
+    failed = run_table({}, failed="ValueError: training diverged")
+    context = report_page.build([tmp_path / "x.csv"], [failed])
+    html = report_page.render_html(context)
+    assert "ValueError: training diverged" in html and '<section id="provenance">' in html
+    assert '<section id="summary">' not in html

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from novelbench.benchmark.report import layout_of, metric_note
+from novelbench.benchmark.report import layout_of, metric_label, metric_note
 from novelbench.errors import NovelbenchError
 
 #: the identity of a pair: the same positive set, repeat and seed (and so the same split)
@@ -83,7 +83,7 @@ class Comparison:
 
     @property
     def title(self) -> str:
-        return f"{self.protocol} protocol on {self.dataset}, {self.scope}: {self.metric} on the {self.mix} mix"
+        return f"{self.protocol} protocol on {self.dataset}, {self.scope}: {metric_label(self.metric)} on the {self.mix} mix"
 
     @property
     def note(self) -> str:

@@ -67,6 +67,13 @@ def metric_note(metric: str) -> str:
     return f"{metric}."
 
 
+def metric_label(metric: str) -> str:
+    """Short name for titles: "AUROC", or "F1 (inliers positive, quantile threshold)"."""
+    if metric.startswith("f1_") and metric[3:] in POLICIES:
+        return f"F1 (inliers positive, {metric[3:]} threshold)"
+    return metric.upper() if metric in ("auroc", "aupr") else metric
+
+
 def _cell(values: pd.Series) -> str:
     return f"{values.mean():.3f} ± {values.std(ddof=0):.3f}" if len(values) else "-"
 

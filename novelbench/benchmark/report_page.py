@@ -35,6 +35,7 @@ _NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?%?( ?± ?(\d+(\.\d*
 class TableBlock:
     columns: list[str]
     rows: list[list[str]]
+    kv: bool = False  # a two-column "what / value" table (values may be long: given room to wrap)
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> "TableBlock":
@@ -208,29 +209,30 @@ def failed_section(table: pd.DataFrame) -> Section:
 
 
 def provenance_section(inputs: list[Path], tables: list[pd.DataFrame], argv: list[str] | None) -> Section:
-    section = Section("provenance", "Provenance")
+    section = Section("provenance", "Provenance",
+                      "A run folder's runs.jsonl records each bench run (command line, commit, versions, device, CPU); trial "
+                      "rows also carry their own versions, device, precision and threads (per-trial table).")
     env = provenance.environment()
-    section.table("This report", TableBlock(["what", "value"], [
-        ["command", provenance.command_line(argv)], ["written", provenance.now()],
-        *[[k.replace("_", " "), str(v)] for k, v in env.items()]]))
-    rows = []
+    rows = [["command", provenance.command_line(argv)], ["written", _utc(provenance.now())]]
+    section.table("This report", TableBlock(["what", "value"], rows + [[k.replace("_", " "), str(v)] for k, v in env.items()], kv=True))
     for path, frame in zip(inputs, tables):
         recorded = provenance.read_runs(path)
-        versions = ", ".join(sorted(set(map(str, frame.get("versions", pd.Series(dtype=str)).dropna()))))
-        devices = ", ".join(sorted(set(map(str, frame.get("device", pd.Series(dtype=str)).dropna()))))
-        stamps = frame.get("timestamp", pd.Series(dtype=str)).dropna().astype(str)
-        when = f"{_utc(stamps.min())} to {_utc(stamps.max())}" if len(stamps) else "-"
-        if recorded:
-            for rec in recorded:
-                rows.append([str(path), rec.get("command", "-"), rec.get("started", "-"), rec.get("git_commit", "-"),
-                             f"novelbench={rec.get('novelbench')} torch={rec.get('torch')} sklearn={rec.get('sklearn')}",
-                             rec.get("devices", "-"), rec.get("cpu", "-")])
-        else:
-            rows.append([str(path), "not recorded (a results file without its run folder's runs.jsonl)",
-                         f"trials ran {when}", "not recorded", versions or "-", f"trial devices: {devices or '-'}", "not recorded"])
-    section.table("Runs", TableBlock(["input", "command", "when", "git commit", "versions", "device", "CPU"], rows),
-                  ["A run folder's runs.jsonl records each bench run (command line, commit, versions, device, CPU); "
-                   "trial rows also carry their own versions, device, precision and threads (per-trial table)."])
+        for i, rec in enumerate(recorded):
+            what = [["command", rec.get("command", "-")], ["started", _utc(str(rec.get("started", "-")))],
+                    ["trials planned", str(rec.get("trials", "-"))], ["git commit", rec.get("git_commit", "-")],
+                    ["versions", " ".join(f"{k}={rec.get(k)}" for k in ("novelbench", "torch", "sklearn", "numpy", "python"))],
+                    ["devices", rec.get("devices", "-")], ["cpu", rec.get("cpu", "-")], ["platform", rec.get("platform", "-")]]
+            section.table(f"Run {path}" + (f" ({i + 1} of {len(recorded)} invocations)" if len(recorded) > 1 else ""),
+                          TableBlock(["what", "value"], what, kv=True))
+        if not recorded:
+            versions = ", ".join(sorted(set(map(str, frame.get("versions", pd.Series(dtype=str)).dropna()))))
+            devices = ", ".join(sorted(set(map(str, frame.get("device", pd.Series(dtype=str)).dropna()))))
+            stamps = frame.get("timestamp", pd.Series(dtype=str)).dropna().astype(str)
+            when = f"{_utc(stamps.min())} to {_utc(stamps.max())}" if len(stamps) else "-"
+            what = [["command", "not recorded (a results file without its run folder's runs.jsonl)"], ["trials ran", when],
+                    ["git commit", "not recorded"], ["versions (from the trial rows)", versions or "-"],
+                    ["devices (from the trial rows)", devices or "-"], ["cpu", "not recorded"]]
+            section.table(f"Run {path}", TableBlock(["what", "value"], what, kv=True))
     return section
 
 
@@ -239,9 +241,9 @@ def build(inputs: list[Path], tables: list[pd.DataFrame], policy: str = "quantil
           argv: list[str] | None = None, title: str | None = None) -> dict[str, Any]:
     """The template context of a report over ``tables`` (read from ``inputs``)."""
     report.f1_column(policy)
-    compare_mod.check_metric(pd.concat(tables, ignore_index=True), metric)
     table = pd.concat(tables, ignore_index=True)
     ok = table[table["status"] == "ok"]
+    compare_mod.check_metric(ok if not ok.empty else pd.DataFrame(columns=[metric]), metric)
     sections = [summary_section(table, policy)] if not ok.empty else []
     if not ok.empty:
         sections += [protocol_section(table, policy, which), compare_section(table, metric, mix, min_pairs), timing_section(table)]
