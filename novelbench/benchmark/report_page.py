@@ -254,7 +254,7 @@ def build(inputs: list[Path], tables: list[pd.DataFrame], policy: str = "quantil
         "title": title or f"novelbench report: {', '.join(methods)} on {where}",
         "f1_note": report.f1_note(policy), "policy": policy, "metric": metric,
         "policies": [*report.POLICY_TEXT.items(), ("trivial", "everything called an inlier: the floor, 2(1 - p)/(2 - p) at outlier share p")],
-        "inputs": [str(p) for p in inputs], "generated": provenance.now(),
+        "inputs": [str(p) for p in inputs], "generated": _utc(provenance.now()),
         "n_trials": table["trial_id"].nunique(), "n_failed": table.loc[table["status"] != "ok", "trial_id"].nunique(),
         "sections": sections,
     }
