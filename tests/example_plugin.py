@@ -1,4 +1,9 @@
-"""The README's "Adding a method" example, verbatim, so the documented recipe is tested."""
+"""Misbehaving plugins for the fault tests (loaded by dotted path, e.g. ``example_plugin:CrashOnFit``)."""
+
+import os
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -6,37 +11,60 @@ import torch
 from novelbench.methods.base import Detector
 
 
-class MeanDistance(Detector):
-    name = "mean-distance"
-    summary = "distance to the mean training image"
-    test_params = {}  # tiny settings the conformance test uses
-
-    def __init__(self, *, power: float = 2.0):
-        self.power = power
-
-    def fit(self, images: torch.Tensor) -> "MeanDistance":
+class _Mean(Detector):
+    def fit(self, images: torch.Tensor):
         self.mean_ = images.mean(0)
         return self
 
     def score(self, images: torch.Tensor) -> np.ndarray:
-        return (images - self.mean_).abs().pow(self.power).flatten(1).mean(1).numpy()
+        return (images - self.mean_).pow(2).flatten(1).mean(1).numpy()
 
 
-class CrashOnFit(Detector):
-    """Kills its own process in ``fit`` (stands in for a worker killed for memory)."""
+class CrashOnFit(_Mean):
+    """Kills its own process in ``fit`` (stands in for a worker killed for memory or a segfault)."""
 
     name = "crash-on-fit"
 
     def fit(self, images):
-        import os
-
         os._exit(1)
 
 
-class Signals(Detector):
+class ExitInFit(_Mean):
+    """Calls sys.exit() in ``fit``, as a careless plugin might."""
+
+    name = "exit-in-fit"
+
+    def fit(self, images):
+        sys.exit(0)
+
+
+class NaNOnValidation(_Mean):
+    """Scores the test pool fine but returns NaN for small pools (the validation pool)."""
+
+    name = "nan-on-validation"
+
+    def score(self, images):
+        scores = super().score(images)
+        return np.full(len(images), np.nan) if len(images) < 100 else scores
+
+
+class SleepInFit(_Mean):
+    """Writes its process id to $NB_TEST_PID_DIR, then sleeps (for the orphan and kill tests)."""
+
+    name = "sleep-in-fit"
+
+    def __init__(self, *, seconds: float = 600.0):
+        self.seconds = seconds
+
+    def fit(self, images):
+        Path(os.environ["NB_TEST_PID_DIR"], str(os.getpid())).write_text("started")
+        time.sleep(self.seconds)
+        return super().fit(images)
+
+
+class Signals(_Mean):
     """Writes ``<ready_dir>/<pid>.<n>.json`` (its pid and the environment that decides where it
-    computes) as ``fit`` starts, then sleeps ``sleep`` seconds: a test waits for the file and
-    kills the process mid-trial, or reads the environment a worker got. Otherwise MeanDistance."""
+    computes: GPU, thread pools) as ``fit`` starts, then sleeps ``sleep`` seconds."""
 
     name = "signals"
 
@@ -46,20 +74,12 @@ class Signals(Detector):
 
     def fit(self, images):
         import json
-        import os
-        import time
-        from pathlib import Path
 
         if self.ready_dir:
             names = ("CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
             report = {"pid": os.getpid(), "env": {n: os.environ.get(n) for n in names}, "torch_threads": torch.get_num_threads()}
-            folder = Path(self.ready_dir)
-            tmp = folder / f".{os.getpid()}.{time.monotonic_ns()}.tmp"
+            tmp = Path(self.ready_dir) / f".{os.getpid()}.{time.monotonic_ns()}.tmp"
             tmp.write_text(json.dumps(report))
             tmp.rename(tmp.with_name(tmp.name[1:].removesuffix(".tmp") + ".json"))  # appears complete
         time.sleep(self.sleep)
-        self.mean_ = images.mean(0)
-        return self
-
-    def score(self, images):
-        return (images - self.mean_).pow(2).flatten(1).mean(1).numpy()
+        return super().fit(images)

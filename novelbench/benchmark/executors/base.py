@@ -40,6 +40,10 @@ class Executor:
             value = values.get(option.name)
             setattr(self, option.name, option.convert(value) if value is not None else option.default)
 
+    def check(self, first: Trial) -> None:
+        """Check the options against the run (e.g. GPUs for a CPU run) before anything is
+        written; ``first`` is the run's first trial (all share device and threads). Override."""
+
     def run(self, trials: Iterable[Trial]) -> Iterator[tuple[Trial, Rows]]:
         raise NotImplementedError
 

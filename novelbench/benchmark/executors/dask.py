@@ -109,12 +109,18 @@ class DaskExecutor(Executor):
         self._planned: dict[Any, Trial] = {}  # future -> the trial the driver planned
 
     # -- cluster ------------------------------------------------------------------------------
+    def check(self, first: Trial) -> None:
+        _import_distributed()
+        if self.scheduler and self.devices is not None:
+            raise NovelbenchError("--devices starts one local worker per GPU; with --scheduler, start one dask worker "
+                                  "per GPU instead (CUDA_VISIBLE_DEVICES=i dask worker ADDRESS --nthreads 1)")
+        if not self.scheduler:
+            placement.gpus_for(self.devices, first.device)
+
     def _connect(self, first: Trial) -> None:
+        self.check(first)
         distributed = _import_distributed()
         if self.scheduler:
-            if self.devices is not None:
-                raise NovelbenchError("--devices starts one local worker per GPU; with --scheduler, start one dask worker "
-                                      "per GPU instead (CUDA_VISIBLE_DEVICES=i dask worker ADDRESS --nthreads 1)")
             where = {"scheduler_file": self.scheduler} if Path(self.scheduler).is_file() else {"address": self.scheduler}
             try:
                 self._client = distributed.Client(**where)

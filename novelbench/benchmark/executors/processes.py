@@ -104,6 +104,9 @@ class ProcessExecutor(Executor):
         self._workers: list[_Worker] = []
         self._pinned = False
 
+    def check(self, first: Trial) -> None:
+        placement.gpus_for(self.devices, first.device)
+
     def _start_workers(self, first: Trial, n_trials: int) -> None:
         gpus = placement.gpus_for(self.devices, first.device)
         self._pinned = bool(gpus)
