@@ -41,11 +41,12 @@ NON_NEGATIVE_REAL = Interval(Real, 0, None, closed="left")
 
 def global_contrast_normalization(images: torch.Tensor) -> torch.Tensor:
     """Per image: subtract the mean over all pixels and channels, divide by the mean absolute
-    deviation (l1 scale). A constant image becomes all zeros."""
+    deviation (l1 scale). A constant image (deviation below 1e-6, far under one grey level of
+    an 8-bit image: only rounding residue) becomes all zeros."""
     flat = images.flatten(1)
     centered = flat - flat.mean(1, keepdim=True)
-    scale = centered.abs().mean(1, keepdim=True).clamp_min(1e-12)
-    return (centered / scale).reshape(images.shape)
+    scale = centered.abs().mean(1, keepdim=True)
+    return torch.where(scale > 1e-6, centered / scale.clamp_min(1e-6), 0.0).reshape(images.shape)
 
 
 def center_from(features: torch.Tensor, eps: float) -> torch.Tensor:

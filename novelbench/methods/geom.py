@@ -62,14 +62,21 @@ def _inverse_digamma(y: np.ndarray, newton_steps: int = 5) -> np.ndarray:
 
 def fit_dirichlet(log_p: np.ndarray, max_iter: int = 1000, tol: float = 1e-9) -> np.ndarray:
     """Maximum-likelihood Dirichlet parameters of the rows of ``exp(log_p)`` (m, K) (Minka 2000,
-    fixed-point iteration alpha <- digamma^-1(digamma(sum alpha) + mean log p))."""
+    "Estimating a Dirichlet distribution"): Newton steps on the log-likelihood (its Hessian is a
+    diagonal plus a constant, so a step is O(K)); where a step would leave alpha > 0, the
+    fixed-point step alpha <- digamma^-1(digamma(sum alpha) + mean log p) is taken instead."""
     log_p = np.asarray(log_p, dtype=np.float64)
     mean_log = log_p.mean(0)
     mean_p = np.exp(log_p).mean(0)
     gap = float(np.sum(mean_p * (np.log(mean_p) - mean_log)))  # >= 0 (Jensen); 0 only if all rows are equal
     alpha = mean_p * (len(mean_p) - 1) / (2 * max(gap, 1e-12))  # Minka's starting precision
     for _ in range(max_iter):
-        new = _inverse_digamma(digamma(alpha.sum()) + mean_log)
+        grad = digamma(alpha.sum()) - digamma(alpha) + mean_log
+        q, z = -polygamma(1, alpha), polygamma(1, alpha.sum())
+        b = np.sum(grad / q) / (1 / z + np.sum(1 / q))
+        new = alpha - (grad - b) / q
+        if not (new > 0).all():
+            new = _inverse_digamma(digamma(alpha.sum()) + mean_log)
         if np.max(np.abs(new - alpha)) < tol * max(1.0, np.max(alpha)):
             return new
         alpha = new
