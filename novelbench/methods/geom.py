@@ -99,7 +99,7 @@ class GEOM(Detector):
         *,
         transforms: str = "flip-shift-rot",
         shift: int | None = None,
-        widths: tuple[int, ...] = (8, 16, 32),
+        widths: tuple[int, ...] = (12, 24, 48),
         blocks: int = 0,
         epochs: int = 1,
         lr: float = 1e-3,
