@@ -92,6 +92,21 @@ def test_pca_reduces_what_the_detector_sees(synthetic):
 
 
 @needs_pyod
+def test_score_batch_limits_what_a_transductive_detector_sees(synthetic):
+    data, test = synthetic.splits["train"], synthetic.splits["test"]
+    train, probe = data.images[data.labels == 0].float() / 255, test.images.float() / 255
+    whole = METHODS.create("pyod:ECOD").fit(train)
+    # pyod's ECOD re-estimates its ECDFs on the training data plus the scored images: an image's
+    # score depends on its companions ...
+    assert whole.score(probe[:5])[0] != whole.score(probe)[0]
+    # ... unless each call scores few images: score_batch=1 scores every image against the training data alone
+    alone = METHODS.create("pyod:ECOD", score_batch=1).fit(train)
+    np.testing.assert_array_equal(alone.score(probe[:6]), np.concatenate([whole.score(probe[i : i + 1]) for i in range(6)]))
+    knn, knn_batched = (METHODS.create("pyod:KNN", score_batch=b).fit(train) for b in (None, 7))
+    np.testing.assert_allclose(knn_batched.score(probe), knn.score(probe))  # an inductive detector: no change
+
+
+@needs_pyod
 def test_a_fitted_pyod_method_pickles_by_reference(tmp_path):
     method = METHODS.create("pyod:KNN").fit(torch.rand(30, 1, 6, 6))
     torch.save(method, tmp_path / "m.pt")  # what --keep-models does
