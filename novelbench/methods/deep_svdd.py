@@ -30,13 +30,12 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from novelbench.methods.base import DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, Detector, Interval, Real, StrOptions, resolve_device
+from novelbench.methods.base import DEVICE, NON_NEGATIVE_INT, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, Detector, Interval, Real, StrOptions, resolve_device
 from novelbench.methods.lenet import LeNetAutoencoder, LeNetEncoder, net_config
 from novelbench.methods.training import apply_batched, train_module
 from novelbench.registry import register_method
 
 SCORE_BATCH = 1024
-NON_NEGATIVE_REAL = Interval(Real, 0, None, closed="left")
 
 
 def global_contrast_normalization(images: torch.Tensor) -> torch.Tensor:
