@@ -106,6 +106,12 @@ def test_geom_scores_with_dirichlet_or_simple_score(synthetic):
     np.testing.assert_allclose(simple.score(images[:3]), -log_p, rtol=1e-6)
 
 
+def test_geom_flatten_head_keeps_the_feature_map(synthetic):
+    method = _fit(synthetic, head="flatten", epochs=1)
+    assert method.net_.head.in_features == 16 * 4 * 4  # widths (8, 16): 16 channels, 16 -> 8 -> 4 pixels a side
+    assert np.isfinite(method.score(to_float(synthetic.splits["test"].images[:5]))).all()
+
+
 def test_geom_default_shift_is_a_quarter_of_the_side(synthetic):
     method = _fit(synthetic, transforms="shift", epochs=1)
     assert {t.tx for t in method.transforms_} == {0, -4, 4}  # 16 x 16 images

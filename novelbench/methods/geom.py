@@ -33,7 +33,7 @@ from torch import nn
 
 from novelbench.methods.base import DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, Detector, StrOptions, resolve_device
 from novelbench.methods.geometric import SET_NAMES, apply_indexed, index_maps, transformation_set
-from novelbench.methods.nets import Encoder
+from novelbench.methods.nets import Encoder, encoded_size
 from novelbench.methods.training import apply_batched, train_module
 from novelbench.registry import register_method
 
@@ -41,15 +41,20 @@ SCORE_BATCH = 1024
 
 
 class TransformClassifier(nn.Module):
-    """Residual CNN encoder -> global average pool -> one logit per transformation."""
+    """Residual CNN encoder -> global average pool (``head="pool"``, as a WRN) or the whole final
+    feature map (``head="flatten"``, which keeps where things are) -> one logit per transformation."""
 
-    def __init__(self, in_channels: int, n_transforms: int, widths: tuple[int, ...], blocks: int):
+    def __init__(self, in_channels: int, n_transforms: int, widths: tuple[int, ...], blocks: int,
+                 head: str = "pool", image_size: int = 0):
         super().__init__()
         self.encoder = Encoder(in_channels, widths, blocks)
-        self.head = nn.Linear(self.encoder.out_channels, n_transforms)
+        self.pool = head == "pool"
+        features = self.encoder.out_channels * (1 if self.pool else encoded_size(image_size, len(widths)) ** 2)
+        self.head = nn.Linear(features, n_transforms)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(x).mean(dim=(2, 3)))
+        z = self.encoder(x)
+        return self.head(z.mean(dim=(2, 3)) if self.pool else z.flatten(1))
 
 
 def _inverse_digamma(y: np.ndarray, newton_steps: int = 5) -> np.ndarray:
@@ -90,7 +95,8 @@ class GEOM(Detector):
     test_params = {"transforms": "rot", "widths": (8, 16), "blocks": 0, "epochs": 6, "batch_size": 32, "dirichlet_images": 48}
     _parameter_constraints = {
         "transforms": [StrOptions(set(SET_NAMES))], "shift": [POSITIVE_INT, None], "widths": [tuple, list],
-        "blocks": [NON_NEGATIVE_INT], "epochs": [POSITIVE_INT], "lr": [POSITIVE_REAL], "batch_size": [POSITIVE_INT],
+        "blocks": [NON_NEGATIVE_INT], "head": [StrOptions({"pool", "flatten"})], "epochs": [POSITIVE_INT],
+        "lr": [POSITIVE_REAL], "batch_size": [POSITIVE_INT],
         "score_mode": [StrOptions({"dirichlet", "simple"})], "dirichlet_images": [POSITIVE_INT], "device": DEVICE,
     }
 
@@ -101,6 +107,7 @@ class GEOM(Detector):
         shift: int | None = None,
         widths: tuple[int, ...] = (12, 24, 48),
         blocks: int = 0,
+        head: str = "pool",
         epochs: int = 1,
         lr: float = 1e-3,
         batch_size: int = 128,
@@ -112,6 +119,7 @@ class GEOM(Detector):
         self.shift = shift
         self.widths = widths
         self.blocks = blocks
+        self.head = head
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
@@ -138,7 +146,7 @@ class GEOM(Detector):
         self.transforms_ = transformation_set(self.transforms, shift)
         self.maps_ = index_maps(self.transforms_, h, w).to(dev)
         t = len(self.transforms_)
-        self.net_ = TransformClassifier(c, t, tuple(self.widths), self.blocks)
+        self.net_ = TransformClassifier(c, t, tuple(self.widths), self.blocks, self.head, h)
         train = self._prep(images).to(dev)
 
         def loss(image_idx: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
