@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from novelbench.benchmark import report
+from novelbench.benchmark import compare, report
 
 
 def load(folder: Path, name: str) -> pd.DataFrame | None:
@@ -20,8 +20,23 @@ def load(folder: Path, name: str) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.exists() else None
 
 
-def md(frame: pd.DataFrame) -> str:
-    return report.render(frame, "markdown")
+def md(frame: pd.DataFrame, notes: list[str] = ()) -> str:
+    return report.render(frame, "markdown", notes)
+
+
+def protocol_md(table: pd.DataFrame, protocol: str, policy: str, measured_only: bool = False) -> str:
+    """The protocol's table with its notes (F1 policy, published sources); measured rows only if asked."""
+    made = report.protocol_table(table, protocol, policy, "none" if measured_only else "all")
+    frame = made.frame[~made.frame["method"].str.startswith("trivial floor")] if measured_only else made.frame
+    return md(frame, made.notes)
+
+
+def compare_md(table: pd.DataFrame, metric: str = "auroc") -> str:
+    """Paired comparisons (bench compare) of the methods in ``table``, one block per scope."""
+    parts = []
+    for c in compare.compare(table, metric):
+        parts.append(f"{c.title}:\n\n" + md(c.pairs_frame()) + ("\n\n" + c.rank_summary() if c.rank_summary() else ""))
+    return "\n\n".join(parts) + "\n\n" + compare.compare(table, metric)[0].note
 
 
 def per_digit(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -63,7 +78,7 @@ def main() -> None:
     ablations = {n: t for n, t in mnist.items() if n.startswith("ablation") or n in ("mnist-crbnd", "mnist-crbnd-plus")}
 
     print("## MNIST: F1 (quantile threshold) vs outlier %, and one-vs-rest AUROC\n")
-    print(md(report.figure3_table(pd.concat(main_runs.values()), "quantile")), "\n")
+    print(protocol_md(pd.concat(main_runs.values()), "mnist", "quantile"), "\n")
     print("## MNIST: every threshold policy (mean over digits and seeds)\n")
     print(md(policies(pd.concat(main_runs.values()))), "\n")
     print("## MNIST: one-vs-rest AUROC per digit (whole test split, mean over seeds)\n")
@@ -73,16 +88,20 @@ def main() -> None:
         seed0 = {n: t[t["seed"] == 0] for n, t in ablations.items()}
         print(md(per_digit(seed0)), "\n")
         print("F1 (quantile) vs outlier %, seed 0:\n")
-        print(md(report.figure3_table(pd.concat(seed0.values()), "quantile").iloc[: sum(t['method'].nunique() for t in seed0.values())]), "\n")
+        print(protocol_md(pd.concat(seed0.values()), "mnist", "quantile", measured_only=True), "\n")
     if caltech:
         print("## Caltech-101 clutter protocol (Table 1 layout; published rows are Caltech-256)\n")
-        print(md(report.table1(pd.concat(caltech.values()), "quantile")), "\n")
+        print(protocol_md(pd.concat(caltech.values()), "caltech", "quantile"), "\n")
         common = min(t["repeat"].max() for t in caltech.values()) + 1
         same = pd.concat(t[t["repeat"] < common] for t in caltech.values())
         print(f"The same {common} draws per n for every method (repeats 0-{common - 1}), quantile F1:\n")
-        print(md(report.table1(same, "quantile").iloc[: len(caltech)]), "\n")
+        print(protocol_md(same, "caltech", "quantile", measured_only=True), "\n")
         print("Same draws, validation-threshold F1 (the threshold is tuned on held-out inliers + labelled clutter):\n")
-        print(md(report.table1(same, "validation").iloc[: len(caltech)]), "\n")
+        print(protocol_md(same, "caltech", "validation", measured_only=True), "\n")
+    print("## Paired comparisons (bench compare: the same positive set, repeat and seed)\n")
+    print(compare_md(pd.concat(main_runs.values())), "\n")
+    if caltech:
+        print(compare_md(pd.concat(caltech.values())), "\n")
     print("## Timings (per trial; 2 local processes with 1 CPU thread each on a 2-core machine)\n")
     print(md(timings(tables)))
 

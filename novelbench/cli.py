@@ -22,12 +22,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from novelbench.benchmark import report
+from novelbench.benchmark import compare as compare_mod
+from novelbench.benchmark import provenance, report
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.plan import plan_trials
 from novelbench.benchmark.protocols.base import Option
-from novelbench.benchmark.runner import make_executor, run_trials
-from novelbench.benchmark.store import ResultStore, check_writable, read_results
+from novelbench.benchmark.runner import make_executor, run_id_for, run_trials
+from novelbench.benchmark.store import ResultStore, check_out_path, read_results
 from novelbench.benchmark.summary import fmt, summarize
 from novelbench.errors import NovelbenchError
 from novelbench.registry import DATASETS, EXECUTORS, METHODS, PROTOCOLS
@@ -129,7 +130,9 @@ def _summary_table(table, title: str) -> Table:
         view.add_row(escape(str(r["method"])), str(r["group"]), str(r["mix"]), str(r["n"]),
                      *(fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in ["auroc", "aupr", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial"]),
                      f"{r['fit_seconds_mean']:.1f}")
-    view.caption = "F1 takes inliers as the positive class; F1 quant = quantile threshold (flag the known outlier share)"
+    view.caption = ("F1 takes inliers as the positive class. Thresholds: quant = flag the known outlier share; valid = tuned on a "
+                    "validation mix with labelled outliers; oracle = tuned on the test mix (an upper bound); native = the "
+                    "method's own decision; trivial = everything an inlier (the floor). AUROC/AUPR: outliers positive.")
     return view
 
 
@@ -172,21 +175,24 @@ def run(
     trial and test mix; OUT/trials/ keeps one file per finished trial, so an interrupted run
     resumes where it stopped when re-run with the same options.
     """
+    # everything a user can get wrong is checked before any work, and nothing is written until then
     proto_cls = PROTOCOLS.get(protocol)  # unknown protocol: one clear line
     dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
     DATASETS.get(dataset)
+    if executor is not None:
+        EXECUTORS.get(executor)
     out = out or Path("results") / f"{protocol.replace(':', '.')}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}"
-    check_writable(out)
+    check_out_path(out)
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
     protocol_params = _chosen_protocol_params(protocol, protocol_options, protocol_option)
     seed_list = _ints(seeds, "--seeds") or []
     model_dir = str(out / "models") if keep_models else ""
     trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device, threads, model_dir)
-    if executor is not None:
-        EXECUTORS.get(executor)
     runner_executor = make_executor(executor, _effective_jobs(jobs, threads, trials[0].device if trials else "cpu"))
     data = load_dataset(dataset, dataset_params)
     store = ResultStore(out, on_warning=lambda m: err_console.print(f"[yellow]{escape(m)}[/]"))
+    store.prepare()
+    provenance.record_run(out, run_id_for(trials), len(trials))  # the command line, for `bench report`
     if data.skipped_files:
         err_console.print(f"[yellow]{dataset}: skipped {len(data.skipped_files)} non-image or unreadable file(s), e.g. {escape(data.skipped_files[0])}[/]")
     err_console.print(f"{len(trials)} trial(s): {escape(', '.join(dict.fromkeys(t.label for t in trials)))} on {protocol}/{dataset}, results in {out}")
@@ -295,7 +301,10 @@ def _read_many(results: list[Path]):
     return pd.concat([read_results(r) for r in results], ignore_index=True)
 
 
-POLICY_HELP = "F1 threshold policy: quantile, validation, oracle or native."
+POLICY_HELP = ("F1 threshold policy: quantile (flag the known outlier share), validation (tuned on a validation mix "
+               "with labelled outliers), oracle (tuned on the test mix: an upper bound) or native (the method's own decision).")
+PUBLISHED_HELP = ("Published rows to show: all (rows published on another dataset than the runs' are shown and labelled "
+                  "'another dataset'), matching (only rows of the runs' dataset) or none.")
 
 
 @app.command()
@@ -303,17 +312,17 @@ POLICY_HELP = "F1 threshold policy: quantile, validation, oracle or native."
 def table(results: list[Path] = typer.Argument(..., help="One or more run folders (or results files) to combine."),
           fmt: str = typer.Option("markdown", "--format", help="markdown, latex or csv."),
           policy: str = typer.Option("quantile", help=POLICY_HELP),
+          published: str = typer.Option("all", help=PUBLISHED_HELP),
           out: Optional[Path] = typer.Option(None, help="Also write the table to this file.")) -> None:
     """Each protocol's results table, laid out as the protocol asks, beside the published rows:
-    the paper's Table 1 for caltech runs, the numbers of Figure 3 for mnist runs."""
+    the paper's Table 1 for caltech runs, the numbers of Figure 3 for mnist runs. The notes under
+    each table name the F1 threshold policy and each published row's source and threshold."""
     data = _read_many(results)
     report.f1_column(policy)
     parts = []
     for protocol in dict.fromkeys(data["protocol"]):
-        layout = report.layout_of(protocol)
-        heading = (f"{layout.title} ({protocol} protocol; mean ± std over positive sets, repeats and seeds; "
-                   f"F1 with inliers as the positive class, {policy} threshold)")
-        parts.append(heading + "\n\n" + report.render(report.protocol_table(data, protocol, policy), fmt))
+        made = report.protocol_table(data, protocol, policy, published)
+        parts.append(made.heading + "\n\n" + made.render(fmt))
     text = "\n\n".join(parts)
     if out:
         out.write_text(text + "\n")
@@ -324,8 +333,10 @@ def table(results: list[Path] = typer.Argument(..., help="One or more run folder
 @known_errors
 def figure(results: list[Path] = typer.Argument(..., help="One or more run folders (or results files) to combine."),
            out: Path = typer.Option(Path("results/figure3"), help="Output path without suffix; writes .png and .pdf."),
-           policy: str = typer.Option("quantile", help=POLICY_HELP)) -> None:
-    """The paper's Figure 3: F1 vs outlier %, one line per method, std band, trivial floor, published points."""
+           policy: str = typer.Option("quantile", help=POLICY_HELP),
+           published: str = typer.Option("all", help=PUBLISHED_HELP)) -> None:
+    """The paper's Figure 3: F1 vs outlier %, one line per method, std band, trivial floor, published
+    points (filled: the runs' dataset; hollow: another dataset), policy and sources under the plot."""
     data = _read_many(results)
     report.f1_column(policy)
     protocols = report.figure_protocols(data)
@@ -333,5 +344,118 @@ def figure(results: list[Path] = typer.Argument(..., help="One or more run folde
         raise NovelbenchError(f"these results hold no trials of a protocol with an F1-vs-outlier-% figure (they hold {', '.join(dict.fromkeys(data['protocol']))})")
     for protocol in protocols:
         target = out if len(protocols) == 1 else out.with_name(f"{out.name}-{protocol}")
-        for path in report.outlier_pct_figure(data, protocol, target, policy):
+        for path in report.outlier_pct_figure(data, protocol, target, policy, published):
+            out_console.print(f"wrote {path}")
+
+
+METRIC_HELP = ("Metric to compare: auroc, aupr, or an F1 column (f1_quantile, f1_validation, f1_oracle, f1_native; "
+               "F1 takes inliers as the positive class).")
+
+
+def _print_frame(frame, title: str, caption: str = "") -> None:
+    view = Table(title=escape(title), caption=escape(caption) if caption else None, caption_justify="left")
+    for col in frame.columns:
+        view.add_column(escape(str(col)), overflow="fold")
+    for row in frame.itertuples(index=False):
+        view.add_row(*(escape(str(v)) for v in row))
+    out_console.print(view)
+
+
+@app.command()
+@known_errors
+def compare(results: list[Path] = typer.Argument(..., help="Run folders (or results files) holding the methods to compare."),
+            metric: str = typer.Option("auroc", help=METRIC_HELP),
+            mix: Optional[str] = typer.Option(None, help="Test mix: pool or p10..p50 (default: the mix of the protocol's own table, e.g. pool for mnist, p50 for caltech)."),
+            min_pairs: int = typer.Option(compare_mod.MIN_PAIRS, min=1, help="Fewest untied pairs a test is run on (with 5 the smallest two-sided Wilcoxon p possible is 0.0625)."),
+            by_group: bool = typer.Option(True, "--by-group/--no-by-group", help="Also compare within each group (e.g. n=1, 3, 5 positive classes)."),
+            figure: Optional[Path] = typer.Option(None, help="Write critical-difference diagrams (3+ methods) to FIGURE[-scope].png/.pdf."),
+            as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Paired comparison of methods on the same (positive set, repeat, seed) trials.
+
+    Two methods: mean difference with a bootstrap CI, wins/ties/losses, Wilcoxon signed-rank p.
+    Three or more: average ranks, Friedman test, Nemenyi critical-difference diagram, and every
+    pair's Wilcoxon p Holm-corrected. Pairs too few for a test get a message, not a p-value.
+    """
+    comparisons = compare_mod.compare(_read_many(results), metric, mix, min_pairs, by_group)
+    if as_json:
+        out_console.print_json(json.dumps([c.to_dict() for c in comparisons], default=float))
+    else:
+        for c in comparisons:
+            _print_frame(c.pairs_frame(), c.title, c.note)
+            if len(c.methods) > 2:
+                if c.ranks is not None:
+                    _print_frame(c.ranks_frame(), f"mean ranks, {c.title}")
+                out_console.print(escape(c.rank_summary()), highlight=False)
+            out_console.print()
+    if figure is not None:
+        drawn = [c for c in comparisons if c.ranks is not None]
+        if not drawn:
+            err_console.print("[yellow]no critical-difference diagram: it needs 3+ methods with enough shared trials[/]")
+        for c in drawn:
+            fig = c.cd_figure()
+            suffix = "" if len(drawn) == 1 else "-" + "-".join(s.replace("=", "").replace(" ", "_") for s in (c.protocol, c.dataset, c.scope))
+            for path in report.save_figure(fig, figure.with_name(figure.name + suffix)):
+                err_console.print(f"wrote {path}")
+
+
+def samples(
+    method: str = typer.Option(..., "--method", "-m", help="One method (see `bench list`)."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override METHOD.NAME=VALUE (one value each). Repeatable."),
+    protocol: str = typer.Option("mnist", help="Protocol (see `bench list`)."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset (default: the protocol's own)."),
+    data_root: Optional[Path] = typer.Option(None, help="Folder holding the data. Default: $NOVELBENCH_DATA_ROOT or ./data."),
+    download: bool = typer.Option(False, "--download", help="Download the dataset through torchvision if it is missing."),
+    image_size: Optional[int] = typer.Option(None, help="Resize images to SIZE x SIZE (as in the run whose model you reuse)."),
+    seed: int = typer.Option(0, min=0, help="The trial's seed."),
+    repeat: int = typer.Option(0, min=0, help="The positive-set draw (protocols with repeated draws, e.g. caltech)."),
+    n: int = typer.Option(6, min=1, max=20, help="Test inliers and test outliers to show (each)."),
+    models: Optional[Path] = typer.Option(None, help="A run folder of `bench run --keep-models` (or its models/ folder): reuse the trial's saved model; a model trained here is saved there."),
+    threads: int = typer.Option(1, min=1, help="CPU threads (must match the run whose model you reuse: it is part of the trial id)."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda[:N] (its type must match the run whose model you reuse)."),
+    out: Optional[Path] = typer.Option(None, help="Output path without suffix; writes .png and .pdf. Default results/samples-<method>-<dataset>-<positives>-s<seed>."),
+    **protocol_options: Any,
+) -> None:
+    """The paper's Figure 4: test inliers and outliers as original, the method's image panels
+    (reconstruction, connective image ...) and each image's score, for one trial's model."""
+    from novelbench.benchmark import samples as samples_mod
+
+    proto_cls = PROTOCOLS.get(protocol)
+    dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
+    dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
+    protocol_params = _chosen_protocol_params(protocol, protocol_options, [])
+    trial = samples_mod.plan_one(method, param, protocol, protocol_params, dataset, dataset_params, seed, device, threads, repeat)
+    err_console.print(f"trial {trial.trial_id}: {escape(trial.describe())}")
+    drawn = samples_mod.draw_samples(trial, models, n)
+    err_console.print(f"model: {escape(drawn.origin)}")
+    positives = "+".join(trial.setting.positives).replace(" ", "")
+    target = out or Path("results") / f"samples-{trial.label.replace(':', '.')}-{dataset}-{positives}-s{seed}"
+    for path in report.save_figure(samples_mod.draw_figure(drawn), target):
+        out_console.print(f"wrote {path}")
+
+
+samples.__signature__ = inspect.signature(samples).replace(  # type: ignore[attr-defined]
+    parameters=[p for p in inspect.signature(samples).parameters.values() if p.kind != p.VAR_KEYWORD] + _protocol_parameters()
+)
+app.command()(known_errors(samples))
+
+
+@app.command("report")
+@known_errors
+def report_(results: list[Path] = typer.Argument(..., help="Run folders (or results files) to report on."),
+            out: list[Path] = typer.Option([Path("report.html")], help="Output file; .html (self-contained) or .md (figures in <stem>_files/). Repeatable."),
+            policy: str = typer.Option("quantile", help=POLICY_HELP),
+            metric: str = typer.Option("auroc", help="Metric of the paired comparison. " + METRIC_HELP),
+            mix: Optional[str] = typer.Option(None, help="Test mix of the paired comparison (default: the mix of each protocol's own table)."),
+            published: str = typer.Option("all", help=PUBLISHED_HELP),
+            min_pairs: int = typer.Option(compare_mod.MIN_PAIRS, min=1, help="Fewest untied pairs a test is run on."),
+            title: Optional[str] = typer.Option(None, help="Title of the report (default: methods and protocols).")) -> None:
+    """One document about runs: summary per method and mix, protocol tables and figures, paired
+    comparison, per-trial timings, failed trials with their errors, and provenance. HTML is one
+    self-contained file (figures inline, opens with no network); markdown is for repositories."""
+    from novelbench.benchmark import report_page
+
+    tables = [read_results(r) for r in results]
+    context = report_page.build(results, tables, policy, metric, mix, published, min_pairs, title=title)
+    for target in out:
+        for path in report_page.write(context, target):
             out_console.print(f"wrote {path}")

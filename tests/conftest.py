@@ -1,10 +1,19 @@
+import os
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from novelbench.datasets.synthetic import Synthetic
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+torch.set_num_threads(1)  # tiny networks: one thread is fastest, and robust on a busy machine
+
+#: real data for the slow tests: $NOVELBENCH_TEST_DATA, else ../shared/data beside the checkout
+SHARED_DATA = Path(os.environ.get("NOVELBENCH_TEST_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+#: the README's example plugins live in tests/plugins/nbplugins (importable as ``nbplugins``)
+PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
+sys.path.insert(0, str(PLUGINS_DIR))
 
 
 @pytest.fixture(autouse=True)

@@ -79,13 +79,79 @@ def test_list_shows_methods_params_protocols_datasets():
         (["--method", "ocsvm", "--dataset", "synthetic", "--param", "ae.epochs=1"], "not among --method"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--device", "tpu"], "unknown device"),
         (["--method", "ocsvm", "--protocol", "caltech", "--dataset", "digits"], "needs a dataset with a clutter class"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--image-size", "0"], "--image-size must be a positive number"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--image-size", "-3"], "--image-size must be a positive number"),
+        (["--method", "ocsvm", "--protocol", "caltech", "--dataset", "synthetic", "--val-share", "-0.5"], "'--val-share' option must be a float in the range [0.0, 1.0)"),
+        (["--method", "ocsvm", "--protocol", "caltech", "--dataset", "synthetic", "--val-share", "1.5"], "'--val-share' option must be a float in the range [0.0, 1.0)"),
+        (["--method", "ocsvm", "--protocol", "caltech", "--dataset", "synthetic", "--max-per-class", "-5"], "'--max-per-class' option must be an int in the range [0, inf)"),
+        (["--method", "ocsvm", "--protocol", "caltech", "--dataset", "synthetic", "--repeats", "0"], "'--repeats' option must be an int in the range [1, inf)"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--n-classes", "2"], "--n-classes belongs to the caltech protocol, not mnist"),
+        (["--method", "ae", "--dataset", "synthetic", "--param", "ae.epochs=-3"], "'epochs' parameter of ae must be an int in the range [1, inf). Got -3"),
+        (["--method", "ae", "--dataset", "synthetic", "--param", "ae.epochs=abc"], "'epochs' parameter of ae must be an int in the range [1, inf). Got 'abc'"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--seeds", "-1"], "seeds must be non-negative integers, got -1"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--seeds", "0,0"], "--seeds lists a seed twice"),
+        (["--method", "ocsvm", "--method", "ocsvm", "--dataset", "synthetic"], "--method lists a method twice"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--executor", "slurm"], "unknown executor 'slurm'"),
+        (["--method", "no_such_module:Thing", "--dataset", "synthetic"], "cannot import method 'no_such_module:Thing'"),
+        (["--method", "broken_plugins:Thing", "--dataset", "synthetic"], "cannot import method 'broken_plugins:Thing': RuntimeError: this plugin is broken"),
+        (["--method", "syntax_error_plugin:Thing", "--dataset", "synthetic"], "cannot import method 'syntax_error_plugin:Thing': SyntaxError"),
     ],
 )
-def test_bad_input_is_one_clear_line(args, message, tmp_path):
-    result = invoke("run", *args, "--out", tmp_path)
+def test_bad_input_is_one_clear_line_and_writes_nothing(args, message, tmp_path, monkeypatch):
+    (tmp_path / "broken_plugins.py").write_text("raise RuntimeError('this plugin is broken')\n")
+    (tmp_path / "syntax_error_plugin.py").write_text("def oops(:\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = invoke("run", *args, "--out", tmp_path / "out")
     assert result.exit_code == 1
     assert message in " ".join(result.stderr.split())
     assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()  # checked before any work: nothing written
+
+
+def test_an_out_path_that_cannot_be_a_folder_fails_before_any_work(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    for out, message in ((tmp_path / "afile", "is an existing file, not a folder"), (tmp_path / "afile" / "sub", "is a file, not a folder")):
+        result = invoke("run", "--method", "ocsvm", "--dataset", "synthetic", "--out", out)
+        assert result.exit_code == 1 and message in " ".join(result.stderr.split())
+
+
+def test_folder_dataset_mistakes_are_one_clear_line(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "empty" / "train").mkdir(parents=True)
+    (tmp_path / "empty" / "test").mkdir()
+    result = invoke("run", "-m", "ocsvm", "--dataset", "folder", "--data-root", tmp_path / "empty", "--out", tmp_path / "o1")
+    assert result.exit_code == 1 and "holds no class folders" in " ".join(result.stderr.split())
+    root = tmp_path / "data"
+    for split, counts in (("train", {"cat": 3, "dog": 3}), ("test", {"cat": 2, "dog": 0})):
+        for name, n in counts.items():
+            (root / split / name).mkdir(parents=True)
+            for i in range(n):
+                Image.new("L", (8, 8), color=40 * i).save(root / split / name / f"{i}.png")
+    result = invoke("run", "-m", "ocsvm", "--dataset", "folder", "--data-root", root, "--image-size", "8", "--out", tmp_path / "o2")
+    assert result.exit_code == 1
+    assert "class 'dog' has no test images in folder" in " ".join(result.stderr.split())
+    assert not (tmp_path / "o2").exists()
+
+
+def test_reports_on_bad_tables_are_one_clear_line(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "garbage.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "truncated").mkdir()
+    (tmp_path / "truncated" / "results.parquet").write_bytes(b"PAR1 not really")
+    import pandas as pd
+
+    (tmp_path / "empty").mkdir()
+    pd.DataFrame({c: pd.Series(dtype=str) for c in ["trial_id", "protocol", "dataset", "method", "status"]}).to_parquet(tmp_path / "empty" / "results.parquet")
+    cases = [(tmp_path / "notes.txt", "is not a readable results table"), (tmp_path / "garbage.csv", "is not a novelbench results table"),
+             (tmp_path / "truncated", "is not a readable results table"), (tmp_path / "empty", "holds no trials"),
+             (tmp_path / "nowhere", "no results at")]
+    for command in ("summary", "table", "figure"):
+        for path, message in cases:
+            result = invoke(command, path)
+            assert result.exit_code == 1, (command, path, result.output)
+            assert message in " ".join(result.stderr.split()), (command, path)
+            assert "Traceback" not in result.output
 
 
 def test_missing_data_root_says_where_it_looked(tmp_path):
@@ -107,14 +173,6 @@ def test_help_documents_every_option():
         assert option in text
 
 
-def test_readme_plugin_runs_by_dotted_path_and_separates_easy_split(tmp_path):
-    result = invoke("run", "--method", "example_plugin:MeanDistance", "--param", "example_plugin:MeanDistance.power=1",
-                    "--dataset", "synthetic", "--classes", "hbar", "--out", tmp_path, "--json")
-    assert result.exit_code == 0, result.output
-    pool = [r for r in json.loads(result.stdout)["summary"] if r["mix"] == "pool"][0]
-    assert pool["auroc_mean"] > 0.9
-
-
 def test_table_and_figure_regenerate_from_runs(tmp_path):
     assert invoke("run", "-m", "ocsvm", "--dataset", "synthetic", "--seeds", "0,1", "--out", tmp_path / "m").exit_code == 0
     assert invoke("run", "-m", "ocsvm", "--protocol", "caltech", "--dataset", "synthetic", "--n-classes", "1,2",
@@ -122,7 +180,11 @@ def test_table_and_figure_regenerate_from_runs(tmp_path):
     result = invoke("table", tmp_path / "m", tmp_path / "c", "--out", tmp_path / "t.md")
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert "| ocsvm (synthetic) |" in text and "GPND v1 (published, MNIST)" in text and "CRBND (paper) (published, Caltech-256)" in text
+    assert "| ocsvm (synthetic) |" in text
+    # published rows of other datasets are shown only with a label that says so, and a note
+    assert "GPND v1 (published on mnist: another dataset)" in text and "CRBND (published on caltech256: another dataset)" in text
+    assert "(published, mnist)" not in text and "not on these runs' dataset (synthetic)" in text
+    assert "F1 takes inliers as the positive class; threshold policy 'quantile'" in text
     assert "n=1 AUROC" in text and "n=2 F1" in text and "0.947" in text  # the trivial floor at 10 %
     assert (tmp_path / "t.md").read_text().strip() == text.strip()
     latex = invoke("table", tmp_path / "c", "--format", "latex")

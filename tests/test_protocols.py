@@ -109,3 +109,58 @@ def test_too_few_clutter_images_is_a_clear_error(synthetic):
     proto = Clutter(n_classes=[4], repeats=1, max_per_class=None, train_fraction=0.1)
     with pytest.raises(NovelbenchError, match="clutter images"):
         proto.split(synthetic, proto.settings(synthetic)[0], seed=0)
+
+
+def test_mixes_are_nested(synthetic):
+    proto = OutlierPercentage()
+    split = proto.split(synthetic, proto.settings(synthetic)[2], seed=4)
+    outliers = [set(m.index[split.test.is_outlier[m.index]].tolist()) for m in split.test.mixes if m.name != "pool"]
+    assert all(a < b for a, b in zip(outliers, outliers[1:]))  # p10 outliers within p20's, and so on
+
+
+def test_caltech_validation_inliers_are_disjoint_from_test_inliers(synthetic):
+    proto = Clutter(n_classes=[2], repeats=2, max_per_class=40, val_share=0.2)
+    for setting in proto.settings(synthetic):
+        split = proto.split(synthetic, setting, seed=1)
+        val_in = split.validation.images.images[~split.validation.is_outlier]
+        test_in = split.test.images.images[~split.test.is_outlier]
+        assert len(val_in) and not image_hashes(val_in) & image_hashes(test_in)
+
+
+def test_transductive_fits_on_every_image_and_never_validates_on_test_images(synthetic):
+    proto = Clutter(n_classes=[1], repeats=1, transductive=True, max_per_class=40)  # val_share stays 0.1
+    split = proto.split(synthetic, proto.settings(synthetic)[0], seed=0)
+    test_in = split.test.images.images[~split.test.is_outlier]
+    assert len(split.train) == len(test_in) == 40
+    assert image_hashes(split.train.images) == image_hashes(test_in)
+    assert split.validation is None
+
+
+def test_mix_rows_use_validation_scores_native_orientation_and_exact_shares():
+    from novelbench.benchmark.protocols.base import ImageSet, make_pool
+    from novelbench.benchmark.rows import mix_rows
+    from novelbench.benchmark import metrics
+    import torch
+
+    def pool(n_in, n_out, pcts, with_pool_mix):
+        imgs = lambda n: ImageSet(torch.zeros(n, 1, 2, 2, dtype=torch.uint8), np.zeros(n), ["a"])  # noqa: E731
+        return make_pool(imgs(n_in), imgs(n_out), pcts, with_pool_mix)
+
+    # stand-ins for what a detector returns: fixed scores for each pool and a fixed native decision
+    test = pool(8, 8, [20, 50], with_pool_mix=True)
+    validation = pool(4, 4, [20, 50], with_pool_mix=False)
+    # test scores: inliers 0..7 (0.1..0.8), outliers 0.45..0.95
+    scores = np.r_[np.linspace(0.1, 0.8, 8), np.linspace(0.45, 0.95, 8)]
+    # validation scores put the best cut at 0.6 (everything above is an outlier there)
+    val_scores = np.r_[0.2, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    native = np.r_[np.ones(6, bool), np.zeros(2, bool), np.zeros(8, bool)]  # True = inlier
+    rows = {r["mix"]: r for r in mix_rows(test, scores, native, validation, val_scores)}
+    p50 = test.mix("p50")
+    out, s = test.is_outlier[p50.index], scores[p50.index]
+    assert rows["p50"]["n_outliers"] == 8 and rows["p20"]["n_outliers"] == round(8 * 20 / 80)  # exact shares
+    expected_val = metrics.f1_inliers(out, s > 0.6)  # the validation cut, applied to test scores
+    assert rows["p50"]["f1_validation"] == pytest.approx(expected_val)
+    assert rows["p50"]["f1_validation"] != pytest.approx(rows["p50"]["f1_oracle"])  # not the test's own best cut
+    # native: 6 inliers kept, 2 flagged, all 8 outliers flagged -> tp 6, fn 2, fp 0
+    assert rows["p50"]["f1_native"] == pytest.approx(2 * 6 / (2 * 6 + 0 + 2))
+    assert np.isnan(rows["pool"]["f1_validation"])  # no validation mix for the whole pool

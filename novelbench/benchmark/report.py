@@ -1,9 +1,16 @@
 """Tables and figures from run tables, laid out as each protocol asks (``Protocol.layout``),
 beside the published rows: the paper's Table 1 (``caltech``) and Figure 3 (``mnist``).
-No protocol is known here by name: a new protocol's reports come from its layout."""
+No protocol is known here by name: a new protocol's reports come from its layout.
+
+Every table and figure names its F1 threshold policy and that F1 takes inliers as the positive
+class; published rows carry footnotes with their source and how their threshold was chosen, and
+rows published on another dataset than the runs' are labelled as such.
+"""
 
 from __future__ import annotations
 
+import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +21,15 @@ from novelbench.benchmark.metrics import POLICIES
 from novelbench.benchmark.protocols.base import ReportLayout
 from novelbench.errors import NovelbenchError
 from novelbench.registry import PROTOCOLS
+
+#: how each F1 threshold policy picks its threshold (shown under every table and figure)
+POLICY_TEXT = {
+    "quantile": "flag the known outlier share of most novel scores",
+    "validation": "the threshold maximising F1 on a validation mix built from held-out training inliers and "
+                  "labelled outliers of the training data (it sees labelled outliers)",
+    "oracle": "the threshold maximising F1 on the test mix itself (an upper bound, not a result)",
+    "native": "the method's own decision (predict)",
+}
 
 
 def layout_of(protocol: str) -> ReportLayout:
@@ -36,8 +52,34 @@ def f1_column(policy: str) -> str:
     return f"f1_{policy}"
 
 
+def f1_note(policy: str) -> str:
+    """One sentence every table or figure with F1 carries."""
+    f1_column(policy)
+    return f"F1 takes inliers as the positive class; threshold policy '{policy}': {POLICY_TEXT[policy]}."
+
+
+def metric_note(metric: str) -> str:
+    """What a metric column means (AUROC/AUPR: outliers positive; F1: inliers positive + policy)."""
+    if metric.startswith("f1_") and metric[3:] in POLICIES:
+        return f1_note(metric[3:])
+    if metric in ("auroc", "aupr"):
+        return f"{metric.upper()} from the continuous scores, outliers as the positive class (no threshold)."
+    return f"{metric}."
+
+
+def metric_label(metric: str) -> str:
+    """Short name for titles: "AUROC", or "F1 (inliers positive, quantile threshold)"."""
+    if metric.startswith("f1_") and metric[3:] in POLICIES:
+        return f"F1 (inliers positive, {metric[3:]} threshold)"
+    return metric.upper() if metric in ("auroc", "aupr") else metric
+
+
 def _cell(values: pd.Series) -> str:
     return f"{values.mean():.3f} ± {values.std(ddof=0):.3f}" if len(values) else "-"
+
+
+def _num(value: float) -> str:
+    return "-" if np.isnan(value) else f"{value:.3f}"
 
 
 def _group_order(groups) -> list[str]:
@@ -48,13 +90,32 @@ def _group_order(groups) -> list[str]:
     return sorted(groups, key=key)
 
 
-def _by_groups(rows: pd.DataFrame, layout: ReportLayout, policy: str, protocol: str) -> pd.DataFrame:
+@dataclass
+class ProtocolTable:
+    """A protocol's results table with its notes (F1 policy, published sources, dataset warnings)."""
+
+    protocol: str
+    title: str  # e.g. "Table 1: AUROC and F1 per number of positive classes, caltech protocol"
+    caption: str  # what the cells are: averaging, F1 positive class and threshold policy
+    frame: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        return f"{self.title} ({self.caption})"
+
+    def render(self, fmt: str) -> str:
+        return render(self.frame, fmt, self.notes)
+
+
+def _by_groups(rows: pd.DataFrame, layout: ReportLayout, policy: str,
+               refs: list[published.Reference]) -> tuple[pd.DataFrame, list[published.Reference]]:
     if layout.mix and (rows["mix"] == layout.mix).any():
         rows = rows[rows["mix"] == layout.mix]
     else:
         rows = rows[rows["mix"] != "pool"]
     groups = _group_order(rows["group"].unique())
-    out = []
+    out, shown = [], []
     for method, by_method in rows.groupby("method", sort=False):
         line = {"method": f"{method} ({by_method['dataset'].iloc[0]})",
                 "trials per group": "/".join(str(by_method.loc[by_method["group"] == g, "trial_id"].nunique()) for g in groups)}
@@ -62,20 +123,23 @@ def _by_groups(rows: pd.DataFrame, layout: ReportLayout, policy: str, protocol: 
             sel = by_method[by_method["group"] == g]
             line[f"{g} AUROC"], line[f"{g} F1"] = _cell(sel["auroc"]), _cell(sel[f1_column(policy)])
         out.append(line)
-    for name, source_dataset, values in published.rows(protocol):
-        line = {"method": f"{name} (published, {source_dataset})", "trials per group": "-"}
+    for ref in refs:
+        if not any(not np.isnan(ref.value(g, m)) for g in groups for m in ("auroc", "f1")):
+            continue
+        line = {"method": ref.label(), "trials per group": "-"}
         for g in groups:
-            auc, f1 = values.get(g, (np.nan, np.nan))
-            line[f"{g} AUROC"], line[f"{g} F1"] = f"{auc:.3f}", f"{f1:.3f}"
+            line[f"{g} AUROC"], line[f"{g} F1"] = _num(ref.value(g, "auroc")), _num(ref.value(g, "f1"))
         out.append(line)
-    return pd.DataFrame(out)
+        shown.append(ref)
+    return pd.DataFrame(out), shown
 
 
-def _by_outlier_pct(rows: pd.DataFrame, layout: ReportLayout, policy: str, protocol: str) -> pd.DataFrame:
+def _by_outlier_pct(rows: pd.DataFrame, layout: ReportLayout, policy: str,
+                    refs: list[published.Reference]) -> tuple[pd.DataFrame, list[published.Reference]]:
     mixes = rows[rows["mix"] != "pool"]
     pcts = sorted(mixes["outlier_pct"].unique())
     auroc_col = "AUROC (one-vs-rest)"
-    out = []
+    out, shown = [], []
     for method, by_method in mixes.groupby("method", sort=False):
         line = {"method": f"{method} ({by_method['dataset'].iloc[0]})"}
         for p in pcts:
@@ -83,40 +147,58 @@ def _by_outlier_pct(rows: pd.DataFrame, layout: ReportLayout, policy: str, proto
         if layout.auroc_mix:
             line[auroc_col] = _cell(rows.loc[(rows["method"] == method) & (rows["mix"] == layout.auroc_mix), "auroc"])
         out.append(line)
-    for name, source_dataset, values in published.rows(protocol):
-        line = {"method": f"{name} (published, {source_dataset})"}
-        line.update({f"{p:g}%": f"{values.get(f'p{p:g}', np.nan):.3f}" for p in pcts})
+    for ref in refs:
+        f1s = [ref.value(f"p{p:g}", "f1") for p in pcts]
+        auc = ref.value(layout.auroc_mix, "auroc") if layout.auroc_mix else np.nan
+        if all(np.isnan(v) for v in f1s + [auc]):
+            continue
+        line = {"method": ref.label()}
+        line.update({f"{p:g}%": _num(v) for p, v in zip(pcts, f1s)})
         if layout.auroc_mix:
-            line[auroc_col] = "-"
+            line[auroc_col] = _num(auc)
         out.append(line)
+        shown.append(ref)
     floor = {"method": "trivial floor (all inliers)"}
     floor.update({f"{p:g}%": f"{2 * (1 - p / 100) / (2 - p / 100):.3f}" for p in pcts})
     if layout.auroc_mix:
         floor[auroc_col] = "0.500"
     out.append(floor)
-    return pd.DataFrame(out)
+    return pd.DataFrame(out), shown
 
 
-def protocol_table(table: pd.DataFrame, protocol: str, policy: str = "quantile") -> pd.DataFrame:
-    """The protocol's results table (mean ± std over positive sets, repeats and seeds)."""
+def protocol_table(table: pd.DataFrame, protocol: str, policy: str = "quantile", which: str = "all") -> ProtocolTable:
+    """The protocol's results table (mean ± std over positive sets, repeats and seeds), with the
+    published rows ``which`` selects (``all``: other datasets' rows too, labelled; ``matching``;
+    ``none``) and the notes that must travel with it."""
     layout = layout_of(protocol)
     rows = _ok(table, protocol)
     builders = {"group": _by_groups, "outlier_pct": _by_outlier_pct}
     if layout.columns not in builders:
         raise NovelbenchError(f"protocol {protocol!r} asks for table columns {layout.columns!r}; known: {', '.join(builders)}")
-    return builders[layout.columns](rows, layout, policy, protocol)
+    datasets = list(dict.fromkeys(rows["dataset"]))
+    build = builders[layout.columns]
+    _, shown = build(rows, layout, policy, published.references(protocol, datasets, which))
+    sources = published.footnotes(shown)  # numbers only the rows the table shows
+    frame, _ = build(rows, layout, policy, shown)
+    warning = published.other_dataset_warning(shown, datasets)
+    caption = f"mean ± std over positive sets, repeats and seeds; F1 with inliers as the positive class, {policy} threshold"
+    notes = [f1_note(policy)] + ([warning] if warning else []) + sources
+    return ProtocolTable(protocol, f"{layout.title}, {protocol} protocol", caption, frame, notes)
 
 
-def render(frame: pd.DataFrame, fmt: str) -> str:
+def render(frame: pd.DataFrame, fmt: str, notes: list[str] | tuple[str, ...] = ()) -> str:
+    """The table as markdown, LaTeX or CSV, its notes below (CSV: as # comment lines)."""
     if fmt == "markdown":
         cols = list(frame.columns)
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        return text + ("\n\n" + "\n".join(f"- {n}" for n in notes) if notes else "")
     if fmt == "latex":
-        return frame.to_latex(index=False).replace("±", r"$\pm$")
+        text = frame.to_latex(index=False).replace("±", r"$\pm$")
+        return text + "".join(f"% {n}\n" for n in notes)
     if fmt == "csv":
-        return frame.to_csv(index=False)
+        return frame.to_csv(index=False) + "".join(f"# {n}\n" for n in notes)
     raise NovelbenchError(f"unknown format {fmt!r}; use markdown, latex or csv")
 
 
@@ -125,9 +207,10 @@ def figure_protocols(table: pd.DataFrame) -> list[str]:
     return [p for p in dict.fromkeys(table["protocol"]) if layout_of(p).figure]
 
 
-def outlier_pct_figure(table: pd.DataFrame, protocol: str, out: Path, policy: str = "quantile") -> list[Path]:
+def draw_outlier_pct_figure(table: pd.DataFrame, protocol: str, policy: str = "quantile", which: str = "all"):
     """F1 vs outlier %, one line per method, band = std over classes and seeds, dashed trivial
-    floor, published reference points marked. Writes PNG and PDF."""
+    floor, published reference points (filled: same dataset; hollow: another dataset), and the
+    F1 policy and sources written under the plot. Returns the matplotlib figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -138,22 +221,45 @@ def outlier_pct_figure(table: pd.DataFrame, protocol: str, out: Path, policy: st
         raise NovelbenchError(f"protocol {protocol!r} has no F1-vs-outlier-% figure")
     rows = _ok(table, protocol)
     rows = rows[rows["mix"] != "pool"]
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    sns.lineplot(data=rows, x="outlier_pct", y=f1_column(policy), hue="method", errorbar="sd", marker="o", ax=ax)
+    datasets = list(dict.fromkeys(rows["dataset"]))
     pcts = np.array(sorted(rows["outlier_pct"].unique()))
-    ax.plot(pcts, 2 * (1 - pcts / 100) / (2 - pcts / 100), "k--", lw=1, label="trivial floor")
-    for (name, source_dataset, values), marker in zip(published.rows(protocol, figure_only=True), "sxD^v"):
-        xs = [p for p in pcts if f"p{p:g}" in values]
-        ax.plot(xs, [values[f"p{p:g}"] for p in xs], linestyle="none", marker=marker, color="grey",
-                label=f"{name} (published, {source_dataset})")
+    refs = [r for r in published.references(protocol, datasets, which, metric="f1")
+            if any(("p%g" % p, "f1") in r.values for p in pcts)]
+    sources = published.footnotes(refs)
+    warning = published.other_dataset_warning(refs, datasets)
+    notes = [f1_note(policy)] + ([warning] if warning else []) + sources
+    wrapped = [textwrap.fill(n, 120) for n in notes]
+    n_lines = sum(w.count("\n") + 1 for w in wrapped)
+
+    height = 4.2 + 0.11 * n_lines
+    fig, ax = plt.subplots(figsize=(8.0, height))
+    fig.subplots_adjust(left=0.09, right=0.6, top=1 - 0.45 / height, bottom=(0.75 + 0.11 * n_lines) / height)
+    sns.lineplot(data=rows, x="outlier_pct", y=f1_column(policy), hue="method", errorbar="sd", marker="o", ax=ax)
+    ax.plot(pcts, 2 * (1 - pcts / 100) / (2 - pcts / 100), "k--", lw=1, label="trivial floor (all inliers)")
+    for ref, marker in zip(refs, "sxD^vP*ph"):
+        xs = [p for p in pcts if (f"p{p:g}", "f1") in ref.values]
+        ax.plot(xs, [ref.value(f"p{p:g}", "f1") for p in xs], linestyle="none", marker=marker, color="grey",
+                markerfacecolor="grey" if ref.comparable else "none", label=ref.short_label())
     ax.set_xlabel("outliers in the test mix (%)")
     ax.set_ylabel(f"F1, inliers positive ({policy} threshold)")
-    ax.set_title(f"{rows['dataset'].iloc[0]}: F1 vs outlier share (band: std over classes and seeds)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.set_title(f"{', '.join(datasets)}: F1 vs outlier share (band: std over classes and seeds)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    fig.text(0.02, 0.02, "\n".join(wrapped), fontsize=6.5, va="bottom", ha="left", color="#333333")
+    return fig
+
+
+def save_figure(fig, out: Path) -> list[Path]:
+    """Write ``out``.png and ``out``.pdf and close the figure."""
+    import matplotlib.pyplot as plt
+
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
     for path in paths:
         fig.savefig(path, dpi=150)
     plt.close(fig)
     return paths
+
+
+def outlier_pct_figure(table: pd.DataFrame, protocol: str, out: Path, policy: str = "quantile", which: str = "all") -> list[Path]:
+    """Figure 3 as PNG and PDF (see ``draw_outlier_pct_figure``)."""
+    return save_figure(draw_outlier_pct_figure(table, protocol, policy, which), out)

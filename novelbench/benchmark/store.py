@@ -50,16 +50,18 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
             os.remove(tmp)
 
 
-def check_writable(out_dir: Path) -> None:
-    """Fail before any work if the output folder cannot be created or written."""
+def check_out_path(out_dir: Path) -> None:
+    """Fail before any work (and without writing anything) if the output folder cannot be made."""
+    out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise NovelbenchError(f"--out {out_dir} is an existing file, not a folder")
-    try:
-        (out_dir / "trials").mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out_dir / "trials", prefix=".probe.", delete=True)
-        probe.close()
-    except OSError as exc:
-        raise NovelbenchError(f"cannot write results to {out_dir}: {exc.strerror or exc}") from None
+    existing = out_dir
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NovelbenchError(f"cannot write results to {out_dir}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise NovelbenchError(f"cannot write results to {out_dir}: {existing} is not writable")
 
 
 class ResultStore:
@@ -67,6 +69,13 @@ class ResultStore:
         self.out_dir = Path(out_dir)
         self.trials_dir = self.out_dir / "trials"
         self.on_warning = on_warning or (lambda message: None)
+
+    def prepare(self) -> None:
+        """Create the folder; one clear error if that fails."""
+        try:
+            self.trials_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NovelbenchError(f"cannot write results to {self.out_dir}: {exc.strerror or exc}") from None
 
     def _trial_path(self, trial_id: str) -> Path:
         return self.trials_dir / f"{trial_id}.parquet"

@@ -105,6 +105,7 @@ def resolve_classes(tokens: list[str] | None, class_names: list[str], exclude: s
 PERCENT = [Interval(Real, 0, 100, closed="neither")]
 SHARE = [Interval(Real, 0, 1, closed="left")]
 OPEN_SHARE = [Interval(Real, 0, 1, closed="neither")]
+POSITIVE_SHARE = [Interval(Real, 0, 1, closed="right")]
 POSITIVE = [Interval(Integral, 1, None, closed="left")]
 NON_NEGATIVE = [Interval(Integral, 0, None, closed="left")]
 
