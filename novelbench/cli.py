@@ -291,7 +291,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) 
         what = m["summary"] + (f" [dim](preset of {m['preset_of']})[/]" if m["preset_of"] else "")
         table.add_row(name, what, escape(", ".join(f"{k}={v}" for k, v in m["params"].items())))
     for prefix, names in info["method_families"].items():
-        table.add_row(f"{prefix}:<NAME>", f"one of: {', '.join(names)}" if names else "none available", "")
+        what = f"one of: {', '.join(names)}" if names else f"none available: install the optional extra, pip install -e \".[{prefix}]\""
+        table.add_row(f"{prefix}:<NAME>", escape(what), "the detector's own parameters and the adapter's (see README)" if names else "")
     for kind in ("methods", "protocols", "datasets"):
         for name, reason in info[f"unavailable_{kind}"].items():
             table.add_row(f"[red]{escape(name)}[/]", f"[red]unavailable {kind[:-1]}: {escape(reason)}[/]", "")
