@@ -127,12 +127,15 @@ def test_g2d_negatives_come_evenly_from_snapshots_up_to_t():
     assert sorted(plan) == list(range(30, 301, 30)) and sum(plan.values()) == 1003
     assert max(plan.values()) - min(plan.values()) <= 1
     assert get_method("g2d", threshold_iter=3, snapshots=10)._snapshot_plan(9) == {1: 3, 2: 3, 3: 3}
+    assert get_method("g2d", threshold_iter=40, snapshots=4)._snapshot_plan(3) == {10: 1, 20: 1, 30: 1}  # no empty snapshot
 
 
 def test_g2d_trains_the_generator_only_up_to_t(easy):
     method = _fit("g2d", easy[0], threshold_iter=7, snapshots=3, n_negatives=30)
     assert len(method.history_["gen_loss"]) == 7 and len(method.history_["critic_loss"]) == 7
     assert len(method.negatives_) == 30
+    few = _fit("g2d", easy[0], threshold_iter=4, snapshots=4, n_negatives=5)  # snapshots of one sample each
+    assert len(few.negatives_) == 5
 
 
 def test_a_saturated_discriminator_is_an_error_not_a_number(easy, monkeypatch):

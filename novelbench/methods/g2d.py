@@ -72,8 +72,8 @@ class G2D(Detector):
         self,
         *,
         z_dim: int = 100,
-        gen_widths: tuple[int, ...] = (64, 32),
-        critic_widths: tuple[int, ...] = (32, 64),
+        gen_widths: tuple[int, ...] = (32, 16),
+        critic_widths: tuple[int, ...] = (16, 32),
         clf_widths: tuple[int, ...] = (16, 32),
         threshold_iter: int = 300,
         snapshots: int = 10,
@@ -113,16 +113,19 @@ class G2D(Detector):
         counts = [n_negatives // k + (i < n_negatives % k) for i in range(k)]
         plan: dict[int, int] = {}
         for it, cnt in zip(iters, counts):
-            plan[it] = plan.get(it, 0) + cnt
+            if cnt:
+                plan[it] = plan.get(it, 0) + cnt
         return plan
 
     @torch.no_grad()
     def _generate(self, n: int) -> torch.Tensor:
+        """``n`` samples of G in training mode (batch statistics: the samples the critic saw)."""
         out = []
         for start in range(0, n, SCORE_BATCH):
-            z = torch.randn(min(SCORE_BATCH, n - start), self.z_dim, device=self.device_)
-            out.append(self.gen_(z).float().cpu())  # train-mode batch norm: the samples the critic saw
-        return torch.cat(out) if out else torch.zeros(0)
+            k = min(SCORE_BATCH, n - start)
+            z = torch.randn(max(k, 2), self.z_dim, device=self.device_)  # batch norm needs two samples
+            out.append(self.gen_(z)[:k].float().cpu())
+        return torch.cat(out)
 
     def _train_gan(self, data: torch.Tensor, n_negatives: int) -> torch.Tensor:
         dev = self.device_
