@@ -1,0 +1,209 @@
+"""G2D: Generate to Detect Anomaly (Pourreza et al., WACV 2021).
+
+1. A WGAN-GP (Gulrajani et al. 2017) is trained on the inliers: generator G (latent ``z_dim=100``,
+   z ~ N(0, I)) and critic (no batch norm), ``critic_steps=5`` critic updates per generator
+   update, gradient penalty weight ``gp_weight=10``, Adam lr 1e-4, betas (0.5, 0.999), batch 64
+   (the authors' public code).
+2. Before G converges its samples are "irregular": near the inliers but wrong. G is trained only
+   up to the threshold ``T = threshold_iter`` generator iterations (the paper calls them epochs;
+   the authors' code counts one generator update as an "epoch" and saves G every 2 of them).
+   ``snapshots`` copies of G, evenly spaced over iterations (0, T], each generate an equal share of
+   ``n_negatives`` irregular samples (``None``: as many as there are inliers, a balanced problem).
+3. A binary CNN classifier (``nets.CNNClassifier``) is trained on inliers (label 1) vs the
+   irregular samples (label 0) with binary cross-entropy (Adam, ``clf_epochs`` epochs, at least
+   ``min_steps`` steps).
+4. Score = the classifier's novelty logit, ``-logit(inlier)`` (higher = more novel); ``predict``
+   is sigmoid(logit) > 0.5 (True = inlier).
+
+How to choose T (the rule behind the default): the paper picks T by looking at G's samples each
+epoch and keeping the epochs where they are not yet regular. Too small a T gives only noise-like
+negatives (a trivial classifier: anything with strokes is "normal"); too large a T gives
+negatives that are inliers (the classifier must call inliers novel). T is therefore the number
+of generator iterations after which G's samples are first recognisably shaped like the inliers
+but still blurred or broken. It depends on the generator's learning speed, not on the data set
+size (T counts generator updates, not passes over the data), so one value serves MNIST's 5,400
+and Caltech's 30-150 images alike. ``threshold_iter=300`` was chosen on MNIST's TRAIN split
+(held-out inliers vs other digits' training images), see ``results/reference/alocc-g2d-notes.md``;
+``--param g2d.threshold_iter=...`` changes it. The generator is not trained past T: later
+iterations could not contribute negatives, so the rule is also the stopping rule.
+
+Failure is never a number: a non-finite critic/generator loss or weight, non-finite negatives or
+a non-finite classifier loss raise ``GANDiverged``; so does a collapsed classifier whose logit is
+the same on every training image or every scored image. On CUDA, training passes run under the
+harness's bfloat16 autocast (the gradient norm of the penalty in float32); scores are float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils.validation import check_is_fitted
+
+from novelbench.methods.adversarial import (
+    ConvDiscriminator, ConvGenerator, GANDiverged, ShuffledBatches, check_finite, check_not_constant, check_parameters,
+    discriminator_logits, gradient_penalty,
+)
+from novelbench.methods.base import DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, Detector, Interval, Real, resolve_device
+from novelbench.methods.nets import CNNClassifier
+from novelbench.methods.training import autocast, train_module
+from novelbench.registry import register_method
+
+SCORE_BATCH = 512
+CHECK_IMAGES = 512
+PANEL_KEEP = 256  # irregular negatives kept (evenly over the snapshots) for image_panels
+
+
+@register_method
+class G2D(Detector):
+    name = "g2d"
+    summary = "generate to detect: early WGAN-GP generator snapshots as irregular negatives + binary CNN classifier"
+    test_params = {"gen_widths": (16, 8), "critic_widths": (8, 16), "clf_widths": (8, 16), "threshold_iter": 10, "snapshots": 2,
+                   "gan_batch_size": 16, "clf_epochs": 1, "min_steps": 30, "batch_size": 32}
+    _parameter_constraints = {
+        "z_dim": [POSITIVE_INT], "gen_widths": [tuple, list], "critic_widths": [tuple, list], "clf_widths": [tuple, list],
+        "threshold_iter": [POSITIVE_INT], "snapshots": [POSITIVE_INT], "n_negatives": [POSITIVE_INT, None],
+        "critic_steps": [POSITIVE_INT], "gp_weight": [Interval(Real, 0, None, closed="left")], "gan_lr": [POSITIVE_REAL],
+        "gan_batch_size": [POSITIVE_INT], "clf_epochs": [POSITIVE_INT], "min_steps": [NON_NEGATIVE_INT], "clf_lr": [POSITIVE_REAL],
+        "batch_size": [POSITIVE_INT], "device": DEVICE,
+    }
+
+    def __init__(
+        self,
+        *,
+        z_dim: int = 100,
+        gen_widths: tuple[int, ...] = (32, 16),
+        critic_widths: tuple[int, ...] = (16, 32),
+        clf_widths: tuple[int, ...] = (16, 32),
+        threshold_iter: int = 300,
+        snapshots: int = 10,
+        n_negatives: int | None = None,
+        critic_steps: int = 5,
+        gp_weight: float = 10.0,
+        gan_lr: float = 1e-4,
+        gan_batch_size: int = 64,
+        clf_epochs: int = 3,
+        min_steps: int = 200,
+        clf_lr: float = 1e-3,
+        batch_size: int = 128,
+        device: str = "auto",
+    ):
+        self.z_dim = z_dim
+        self.gen_widths = gen_widths
+        self.critic_widths = critic_widths
+        self.clf_widths = clf_widths
+        self.threshold_iter = threshold_iter
+        self.snapshots = snapshots
+        self.n_negatives = n_negatives
+        self.critic_steps = critic_steps
+        self.gp_weight = gp_weight
+        self.gan_lr = gan_lr
+        self.gan_batch_size = gan_batch_size
+        self.clf_epochs = clf_epochs
+        self.min_steps = min_steps
+        self.clf_lr = clf_lr
+        self.batch_size = batch_size
+        self.device = device
+
+    # -- step 1-2: WGAN-GP up to T, irregular samples from the snapshots -----------------------
+    def _snapshot_plan(self, n_negatives: int) -> dict[int, int]:
+        """Generator iteration -> how many negatives its snapshot generates (evenly spaced over (0, T])."""
+        k = min(self.snapshots, self.threshold_iter)
+        iters = [max(1, round(self.threshold_iter * (i + 1) / k)) for i in range(k)]
+        counts = [n_negatives // k + (i < n_negatives % k) for i in range(k)]
+        plan: dict[int, int] = {}
+        for it, cnt in zip(iters, counts):
+            if cnt:
+                plan[it] = plan.get(it, 0) + cnt
+        return plan
+
+    @torch.no_grad()
+    def _generate(self, n: int) -> torch.Tensor:
+        """``n`` samples of G in training mode (batch statistics: the samples the critic saw)."""
+        out = []
+        for start in range(0, n, SCORE_BATCH):
+            k = min(SCORE_BATCH, n - start)
+            z = torch.randn(max(k, 2), self.z_dim, device=self.device_)  # batch norm needs two samples
+            out.append(self.gen_(z)[:k].float().cpu())
+        return torch.cat(out)
+
+    def _train_gan(self, data: torch.Tensor, n_negatives: int) -> torch.Tensor:
+        dev = self.device_
+        c, size = data.shape[1], data.shape[-1]
+        self.gen_ = G = ConvGenerator(self.z_dim, c, size, tuple(self.gen_widths)).to(dev)
+        self.critic_ = D = ConvDiscriminator(c, size, tuple(self.critic_widths), kernel=5, batch_norm=False).to(dev)
+        opt_g = torch.optim.Adam(G.parameters(), lr=self.gan_lr, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(D.parameters(), lr=self.gan_lr, betas=(0.5, 0.999))
+        batches = ShuffledBatches(len(data), self.gan_batch_size, dev)
+        plan = self._snapshot_plan(n_negatives)
+        self.history_ = {"critic_loss": [], "wasserstein": [], "gen_loss": []}
+        negatives = []
+        G.train(), D.train()
+        for it in range(1, max(plan) + 1):
+            where = f"generator iteration {it}"
+            for _ in range(self.critic_steps):
+                real = data[next(batches)]
+                z = torch.randn(len(real), self.z_dim, device=dev)
+                with autocast(dev):
+                    fake = G(z).detach()
+                    w_dist = D(real).float().mean() - D(fake).float().mean()
+                    loss = -w_dist + self.gp_weight * gradient_penalty(D, real, fake)
+                opt_d.zero_grad(set_to_none=True)
+                loss.backward()
+                opt_d.step()
+            self.history_["critic_loss"].append(check_finite(loss.item(), "the critic loss", where))
+            self.history_["wasserstein"].append(w_dist.item())
+            with autocast(dev):
+                g_loss = -D(G(torch.randn(self.gan_batch_size, self.z_dim, device=dev))).float().mean()
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+            self.history_["gen_loss"].append(check_finite(g_loss.item(), "the generator loss", where))
+            if it in plan:
+                check_parameters(G, "the generator")
+                negatives.append(self._generate(plan[it]))
+        negatives = torch.cat(negatives)
+        if not torch.isfinite(negatives).all():
+            raise GANDiverged("training diverged: the generator's irregular samples hold non-finite values")
+        return negatives
+
+    # -- contract -----------------------------------------------------------------------------
+    def fit(self, images: torch.Tensor) -> "G2D":
+        self.device_ = dev = resolve_device(self.device)
+        images = images.float()
+        n_neg = self.n_negatives or len(images)
+        negatives = self._train_gan(images.to(dev), n_neg)
+        self.negatives_ = negatives[torch.linspace(0, len(negatives) - 1, min(PANEL_KEEP, len(negatives))).round().long()]
+        self.clf_ = CNNClassifier(images.shape[1], tuple(self.clf_widths))
+        x = torch.cat([images, negatives])
+        y = torch.cat([torch.ones(len(images)), torch.zeros(len(negatives))])
+        history = train_module(
+            self.clf_, (x, y), lambda xb, yb: F.binary_cross_entropy_with_logits(self.clf_(xb).float(), yb),
+            epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=dev, min_steps=self.min_steps,
+        )
+        self.clf_loss_history_ = history
+        for epoch, loss in enumerate(history, 1):
+            check_finite(loss, "the classifier loss", f"classifier epoch {epoch}")
+        check_not_constant(self._logits(images[:CHECK_IMAGES]), "the classifier logit on the training images")
+        return self
+
+    def _logits(self, images: torch.Tensor) -> torch.Tensor:
+        return discriminator_logits(self.clf_, images, SCORE_BATCH, self.device_)
+
+    def score_and_predict(self, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self, "clf_")
+        logits = self._logits(images)
+        check_not_constant(logits, "the classifier logit on the scored images")
+        return (-logits).numpy(), (logits > 0).numpy()
+
+    def score(self, images: torch.Tensor) -> np.ndarray:
+        return self.score_and_predict(images)[0]
+
+    def predict(self, images: torch.Tensor) -> np.ndarray:
+        return self.score_and_predict(images)[1]
+
+    def image_panels(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Irregular training negatives (G's snapshots up to T, early to late), as many as ``images``."""
+        check_is_fitted(self, "negatives_")
+        idx = torch.linspace(0, len(self.negatives_) - 1, len(images)).round().long()
+        return {"irregular negative": self.negatives_[idx]}

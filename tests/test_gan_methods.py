@@ -1,0 +1,192 @@
+"""alocc and g2d (and their shared adversarial blocks): separation, the score switch, forced
+divergence through the harness, RGB 64x64 inputs, bf16 autocast, and the blocks' contracts."""
+
+import contextlib
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+from torch import nn
+
+from novelbench.benchmark.execution import run_trial, to_float
+from novelbench.benchmark.plan import plan_trials
+from novelbench.benchmark.seeding import pinned_threads, seed_everything
+from novelbench.methods import adversarial
+from novelbench.methods.adversarial import (
+    ConvDiscriminator, ConvEncoderDecoder, ConvGenerator, GANDiverged, ShuffledBatches, check_not_constant, gradient_penalty,
+)
+from novelbench.registry import METHODS, get_method
+
+GAN_METHODS = ["alocc", "g2d"]
+
+
+def _images(synthetic, split, *names):
+    data = synthetic.splits[split]
+    return torch.cat([to_float(data.images[data.labels == data.label_of(n)]) for n in names])
+
+
+def _fit(name, train, **override):
+    params = {**METHODS.get(name).test_params, "device": "cpu", **override}
+    with pinned_threads(1):
+        seed_everything(0)
+        return get_method(name, **params).fit(train)
+
+
+@pytest.fixture(scope="module")
+def easy(synthetic):
+    """Trained on horizontal bars; tested on bars vs rings (the conformance test's split, held to AUROC > 0.9)."""
+    inliers, outliers = _images(synthetic, "test", "hbar"), _images(synthetic, "test", "ring")
+    return _images(synthetic, "train", "hbar"), torch.cat([inliers, outliers]), np.r_[np.zeros(len(inliers)), np.ones(len(outliers))]
+
+
+@pytest.mark.parametrize("name", GAN_METHODS)
+def test_gan_method_separates_an_easy_split(name, easy):
+    train, test, is_outlier = easy
+    method = _fit(name, train)
+    with pinned_threads(1):
+        scores, native = method.score_and_predict(test)
+    assert roc_auc_score(is_outlier, scores) > 0.9
+    if name == "g2d":  # a classifier's own decision; alocc has none (the paper's tau is not given)
+        assert native.dtype == bool and native[is_outlier == 0].mean() >= native[is_outlier == 1].mean()
+        assert native[is_outlier == 0].mean() > 0.5
+    else:
+        assert native is None
+
+
+def test_alocc_score_switch_gives_two_different_scores_both_higher_for_novel(easy):
+    train, test, is_outlier = easy
+    dr, d = _fit("alocc", train, score_mode="dr"), _fit("alocc", train, score_mode="d")
+    for net in ("r_", "d_"):  # the switch only changes scoring: the same seed trains the same networks
+        for a, b in zip(getattr(dr, net).state_dict().values(), getattr(d, net).state_dict().values()):
+            assert torch.equal(a, b)
+    with pinned_threads(1):
+        s_dr, s_d = dr.score(test), d.score(test)
+    assert not np.allclose(s_dr, s_d)
+    assert roc_auc_score(is_outlier, s_dr) > 0.9 and roc_auc_score(is_outlier, s_d) > 0.9
+    expected = -dr.d_(dr.r_(test)).detach().numpy()  # D(R(x)) really is what "dr" scores
+    np.testing.assert_allclose(s_dr, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name, absurd", [("alocc", "lr=1e12"), ("alocc", "lr=1e6"), ("g2d", "gan_lr=1e12"), ("g2d", "clf_lr=1e12")])
+def test_a_forced_divergence_is_a_failed_row_with_its_reason(name, absurd):
+    small = [f"{name}.{k}={v!r}".replace(" ", "") for k, v in METHODS.get(name).test_params.items()]
+    trials, _ = plan_trials([name], small + [f"{name}.{absurd}"], "mnist", {"classes": ["hbar"], "outlier_pcts": [50]},
+                            "synthetic", {"data_root": None, "download": False, "image_size": None}, [0], "cpu")
+    rows = run_trial(trials[0])
+    assert len(rows) == 1 and rows[0]["status"] == "failed"
+    assert rows[0]["error"].startswith("GANDiverged: ")
+    assert "diverged" in rows[0]["error"] or "saturated" in rows[0]["error"]
+    assert "auroc" not in rows[0]  # never a number
+
+
+@pytest.mark.parametrize("name", GAN_METHODS)
+def test_rgb_64x64_inputs_fit_and_score(name):
+    torch.manual_seed(0)
+    train = torch.rand(24, 3, 64, 64) * 0.2 + torch.linspace(0, 0.6, 64).view(1, 1, 1, 64)
+    test = torch.rand(6, 3, 64, 64)
+    method = _fit(name, train, **({"r_widths": (4, 8), "d_widths": (4, 8), "min_steps": 4} if name == "alocc"
+                                  else {"gen_widths": (8, 4), "critic_widths": (4, 8), "clf_widths": (4, 8), "threshold_iter": 4, "min_steps": 4}))
+    scores = method.score(test)
+    assert scores.shape == (6,) and scores.dtype == np.float32 and np.isfinite(scores).all()
+    for panel in method.image_panels(test[:2]).values():
+        assert panel.shape == (2, 3, 64, 64)
+
+
+@pytest.mark.parametrize("name", GAN_METHODS)
+def test_bf16_autocast_training_path_gives_float32_scores(name, easy, monkeypatch):
+    """The CUDA path (bf16 autocast in training, float32 scores), exercised with CPU autocast."""
+    module = __import__(f"novelbench.methods.{name}", fromlist=["autocast"])
+    used = []
+
+    def cpu_bf16(device):
+        used.append(device)
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+
+    monkeypatch.setattr(module, "autocast", cpu_bf16)
+    train, test, is_outlier = easy
+    method = _fit(name, train)
+    scores = method.score(test)
+    assert used and scores.dtype == np.float32 and np.isfinite(scores).all()
+    assert roc_auc_score(is_outlier, scores) > 0.8
+
+
+def test_alocc_stops_when_reconstruction_is_good_enough(easy):
+    train = easy[0]
+    steps_per_epoch = -(-len(train) // 16)
+    loose = _fit("alocc", train, epochs=5, min_steps=0, stop_mse=1.0)  # any reconstruction is "good": one epoch
+    assert loose.n_steps_ == steps_per_epoch
+    strict = _fit("alocc", train, epochs=3, min_steps=0, stop_mse=1e-9)  # never good enough: every epoch
+    assert strict.n_steps_ == 3 * steps_per_epoch
+    assert len(strict.history_["r_mse"]) == strict.n_steps_
+
+
+def test_g2d_negatives_come_evenly_from_snapshots_up_to_t():
+    method = get_method("g2d", threshold_iter=300, snapshots=10)
+    plan = method._snapshot_plan(1003)
+    assert sorted(plan) == list(range(30, 301, 30)) and sum(plan.values()) == 1003
+    assert max(plan.values()) - min(plan.values()) <= 1
+    assert get_method("g2d", threshold_iter=3, snapshots=10)._snapshot_plan(9) == {1: 3, 2: 3, 3: 3}
+    assert get_method("g2d", threshold_iter=40, snapshots=4)._snapshot_plan(3) == {10: 1, 20: 1, 30: 1}  # no empty snapshot
+
+
+def test_g2d_trains_the_generator_only_up_to_t(easy):
+    method = _fit("g2d", easy[0], threshold_iter=7, snapshots=3, n_negatives=30)
+    assert len(method.history_["gen_loss"]) == 7 and len(method.history_["critic_loss"]) == 7
+    assert len(method.negatives_) == 30
+    few = _fit("g2d", easy[0], threshold_iter=4, snapshots=4, n_negatives=5)  # snapshots of one sample each
+    assert len(few.negatives_) == 5
+
+
+def test_a_saturated_discriminator_is_an_error_not_a_number(easy, monkeypatch):
+    train, test, _ = easy
+    method = _fit("alocc", train)
+    monkeypatch.setattr(method.d_, "forward", lambda x: -200.0 - torch.arange(float(x.shape[0])))  # D(.) = 0 in float32
+    with pytest.raises(GANDiverged, match="saturated: D\\(R\\(x\\)\\)"):
+        method.score(test)
+    with pytest.raises(GANDiverged, match="non-finite"):
+        check_not_constant(torch.tensor([0.1, float("nan")]), "x")
+    check_not_constant(torch.tensor([0.1, 0.2]), "x")  # a spread is fine
+
+
+# -- shared blocks --------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [16, 28, 31, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_blocks_keep_any_image_size_and_channel_count(size, channels):
+    x = torch.rand(2, channels, size, size)
+    assert ConvEncoderDecoder(channels, (4, 8, 16)).eval()(x).shape == x.shape
+    assert ConvDiscriminator(channels, size, (4, 8, 8, 8)).eval()(x).shape == (2,)
+    assert ConvDiscriminator(channels, size, (4, 8), kernel=4, batch_norm=False)(x).shape == (2,)
+    out = ConvGenerator(10, channels, size, (8, 4)).eval()(torch.randn(2, 10))
+    assert out.shape == x.shape and 0 <= out.min() and out.max() <= 1
+
+
+def test_gradient_penalty_of_a_linear_critic_is_its_weight_norm_minus_one_squared():
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 1))
+    with torch.no_grad():
+        critic[1].weight.copy_(torch.arange(12.0).view(1, 12) / 10)
+    norm = (torch.arange(12.0) / 10).norm()
+    gp = gradient_penalty(critic, torch.rand(5, 3, 2, 2), torch.rand(5, 3, 2, 2))
+    assert gp.item() == pytest.approx((norm.item() - 1) ** 2, rel=1e-5)
+    gp.backward()  # differentiable w.r.t. the critic (create_graph)
+    assert critic[1].weight.grad is not None and critic[1].weight.grad.abs().sum() > 0
+
+
+def test_shuffled_batches_are_full_and_cover_each_epoch():
+    torch.manual_seed(0)
+    batches = ShuffledBatches(10, 4, torch.device("cpu"))
+    seen = torch.cat([next(batches) for _ in range(5)])  # 20 items = 2 epochs
+    assert all(len(b) == 4 for b in [next(batches)]) and batches.steps_per_epoch == 3
+    assert sorted(seen[:10].tolist()) == list(range(10)) and batches.epoch == 2
+    assert len(next(ShuffledBatches(3, 8, torch.device("cpu")))) == 3
+
+
+def test_training_checks_catch_non_finite_weights():
+    net = nn.Linear(2, 1)
+    with torch.no_grad():
+        net.weight[0, 0] = float("inf")
+    with pytest.raises(GANDiverged, match="weight"):
+        adversarial.check_parameters(net, "D")
+    with contextlib.suppress(GANDiverged):
+        adversarial.check_finite(float("nan"), "loss", "step 1")
+        pytest.fail("a NaN loss must raise")
