@@ -152,9 +152,10 @@ def fit_crbnd(name, params, fit, val, cache: AECache, digit, seed, threads):
         m.fit(fit)
         fit_s, fit_cpu = time.perf_counter() - t, time.process_time() - c
         t = time.perf_counter()
-        score = m.score(val)
+        logit_t, err_t = m._forward(val)  # one pass of A and C, as score_and_predict does
+        score = m._score_from(logit_t, err_t)
         score_s = time.perf_counter() - t
-        logit, err = (v.numpy() for v in m._forward(val))
+        logit, err = logit_t.numpy(), err_t.numpy()
         parts = {"score": score, "classifier": -logit, "recon": err}
         if hasattr(m, "clf_"):
             if hasattr(m, "z_stats_"):
