@@ -1,11 +1,15 @@
-"""Throughput of CRBND's phases on one MNIST digit with default settings (2 CPU threads by default).
+"""Throughput of CRBND's phases on one MNIST digit (1 CPU thread by default).
 
-    python benchmarks/crbnd_speed.py --data-root /work/shared/data --digit 0 --method crbnd
+    python benchmarks/crbnd_speed.py --data-root DATA --digit 0 --method crbnd
+
+The data root is ``--data-root``, else $NOVELBENCH_DATA_ROOT (MNIST in torchvision layout).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
 import torch
@@ -17,12 +21,14 @@ from novelbench.methods.training import train_module
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data-root", default="/work/shared/data")
+    ap.add_argument("--data-root", default=os.environ.get("NOVELBENCH_DATA_ROOT"), help="default: $NOVELBENCH_DATA_ROOT")
     ap.add_argument("--digit", type=int, default=0)
-    ap.add_argument("--method", default="crbnd", choices=["crbnd", "crbnd-plus"])
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--method", default="crbnd", help="crbnd or a preset of it (crbnd-plus)")
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--param", action="append", default=[], help="name=value (python literal)")
     args = ap.parse_args()
+    if not args.data_root:
+        sys.exit("error: give --data-root or set NOVELBENCH_DATA_ROOT (the folder holding MNIST/raw/)")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     import ast
