@@ -1,8 +1,9 @@
-"""Print the measured tables of results/reference/crbnd.md from the reference runs' CSV files.
+"""Print the first pass's measured tables of results/reference/crbnd.md from its run tables.
 
-    python benchmarks/reference_page.py results/reference/runs > /tmp/tables.md
+    python benchmarks/reference_page.py results/reference/runs/firstpass > /tmp/tables.md
 
-Every number comes from a run table written by `bench run` (see benchmarks/reference_runs.sh).
+Every number comes from a run table written by `bench run` (the first pass's
+benchmarks/reference_runs.sh). The second pass's tables: benchmarks/crbnd_page.py.
 """
 
 from __future__ import annotations
