@@ -39,8 +39,8 @@ Defaults and where they come from:
   epoch to epoch (digit 1: .99 at epoch 5, .05 at 10, .94 at 15, .17 at 20) while the
   reconstruction error only falls, so no reconstruction threshold picks the good epochs. One
   epoch also keeps a full-MNIST trial well inside 180 s on one CPU thread. The authors' schedule
-  is ``--param alocc.epochs=40``; ``results/reference/alocc-g2d-notes.md`` has the curves and
-  what the short default costs.
+  is ``--param alocc.epochs=40``; ``benchmarks/gan_tune.py`` redraws the per-epoch validation
+  curves, and ``results/reference/baselines.md`` sets 40 epochs against the default.
 
 Failure is never a number: a non-finite loss or weight raises ``GANDiverged``; so does a
 saturated D, whose probability D(.) (the paper's score, float32) or logit is the same for every

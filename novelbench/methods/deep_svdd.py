@@ -19,7 +19,7 @@
 The paper's schedule (the authors' MNIST command): 150 pretraining epochs (Adam, lr 1e-4, weight
 decay 0.5e-3, lr x0.1 at epoch 50) and 150 Deep SVDD epochs (Adam, lr 1e-4, weight decay 0.5e-6,
 lr x0.1 at epoch 50), batch 200: the ``deep-svdd-paper`` preset, or ``--param`` overrides. The
-defaults are a shorter schedule sized for one CPU thread (see results/reference/baselines-notes.md).
+defaults are a shorter schedule sized for one CPU thread (see results/reference/baselines.md).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ of generator iterations after which G's samples are first recognisably shaped li
 but still blurred or broken. It depends on the generator's learning speed, not on the data set
 size (T counts generator updates, not passes over the data), so one value serves MNIST's 5,400
 and Caltech's 30-150 images alike. ``threshold_iter=300`` was chosen on MNIST's TRAIN split
-(held-out inliers vs other digits' training images), see ``results/reference/alocc-g2d-notes.md``;
+(held-out inliers vs other digits' training images) with ``benchmarks/gan_tune.py``;
 ``--param g2d.threshold_iter=...`` changes it. The generator is not trained past T: later
 iterations could not contribute negatives, so the rule is also the stopping rule.
 

@@ -19,7 +19,7 @@ depends on the others scored with it. Here a whole test pool is one call; on the
 protocol's pool (90 % outliers) that model is mostly outliers, and their AUROC can fall below
 0.5. ``score_batch=k`` scores k images per call (closer to scoring each image against the
 training data alone, at one call's cost per batch: about 2 s for ECOD on an MNIST digit);
-for every other detector it changes nothing. See results/reference/baselines-notes.md.
+for every other detector it changes nothing. See results/reference/baselines.md.
 
 Seeds: pyod detectors with ``random_state=None`` draw from numpy's global generator, which the
 harness seeds before ``fit``.
