@@ -76,7 +76,7 @@ class Signals(_Mean):
         import json
 
         if self.ready_dir:
-            names = ("CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+            names = ("CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")
             report = {"pid": os.getpid(), "env": {n: os.environ.get(n) for n in names}, "torch_threads": torch.get_num_threads()}
             tmp = Path(self.ready_dir) / f".{os.getpid()}.{time.monotonic_ns()}.tmp"
             tmp.write_text(json.dumps(report))

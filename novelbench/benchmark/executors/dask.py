@@ -49,6 +49,7 @@ class WorkerSetupError(Exception):
 
 
 _one_trial_at_a_time = threading.Lock()
+NO_MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 def _where() -> str:
@@ -154,8 +155,14 @@ class DaskExecutor(Executor):
                 slot = name if isinstance(name, int) else 0
                 super().__init__(*args, name=name, env=envs[slot % len(envs)], **kwargs)
 
-        return distributed.LocalCluster(n_workers=len(envs), threads_per_worker=1, processes=True, dashboard_address=":0",
-                                        worker_class=PinnedNanny, envs=envs)
+        import dask
+
+        # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in every worker; any explicit value turns off
+        # glibc's adaptive mmap threshold, and torch training then ran 1.8-2x slower (ae on digits:
+        # 80.6 s against 44.7 s for the same trial). Workers start without it.
+        with dask.config.set({NO_MALLOC_TRIM: None}):
+            return distributed.LocalCluster(n_workers=len(envs), threads_per_worker=1, processes=True, dashboard_address=":0",
+                                            worker_class=PinnedNanny, envs=envs)
 
     def _limit(self) -> int:
         if self.max_in_flight:
