@@ -18,7 +18,7 @@ from PIL import Image
 
 from novelbench.benchmark import placement, runner
 from novelbench.benchmark.executors.base import Executor
-from novelbench.benchmark.executors.dask import DaskExecutor, WorkerSetupError, run_on_worker
+from novelbench.benchmark.executors.dask import NO_MALLOC_TRIM, DaskExecutor, WorkerSetupError, run_on_worker
 from novelbench.benchmark.plan import plan_trials
 from novelbench.benchmark.store import ResultStore
 from novelbench.errors import NovelbenchError
@@ -142,7 +142,7 @@ def test_pool_starts_one_worker_per_gpu_each_seeing_only_its_own(tmp_path, monke
 def cluster(tmp_path_factory):
     """A real LocalCluster with 2 worker processes; a task may lose one worker and be retried once."""
     env = {"NOVELBENCH_CACHE_DIR": str(tmp_path_factory.mktemp("worker-cache"))}
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1, NO_MALLOC_TRIM: None}):
         local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", env=env)
     yield local
     local.close()
@@ -219,6 +219,7 @@ def test_a_worker_on_other_code_refuses_the_trial():
 
 
 def test_dask_without_scheduler_starts_a_local_cluster_with_one_worker_per_gpu(tmp_path, monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a nanny started by another test may have set it here
     monkeypatch.setattr(placement, "cuda_device_count", lambda: 2)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,7")
     trials = _as_cuda(_signals(tmp_path, sleep=0.5, classes=("hbar", "ring", "vbar", "diag")))
