@@ -70,11 +70,16 @@ def oriented(p: compare.Pair, a: str) -> dict:
 
 
 def where(t: pd.DataFrame) -> str:
-    """Device, precision and torch build of a method's rows (the torch build tells the machines apart)."""
-    r = t.iloc[0]
-    torch = next((v.split("=")[1] for v in str(r.get("versions", "")).split() if v.startswith("torch=")), "?")
-    threads = f"{int(r['threads'])} thread" if pd.notna(r.get("threads")) else "threads not recorded"
-    return f"{r.get('device', '?')} {r.get('precision', 'fp32')}, {threads}, torch {torch}"
+    """Device, precision and torch build of a method's rows (the torch build tells the machines
+    apart); each distinct one, with its trial count, when the rows come from several."""
+    def one(r) -> str:
+        torch = next((v.split("=")[1] for v in str(r.get("versions", "")).split() if v.startswith("torch=")), "?")
+        threads = f"{int(r['threads'])} thread" if pd.notna(r.get("threads")) else "threads not recorded"
+        return f"{r.get('device', '?')} {r.get('precision', 'fp32')}, {threads}, torch {torch}"
+
+    trials = t.drop_duplicates("trial_id") if "trial_id" in t else t
+    kinds = trials.apply(one, axis=1).value_counts()
+    return kinds.index[0] if len(kinds) == 1 else "; ".join(f"{k} ({n} trials)" for k, n in kinds.items())
 
 
 def per_digit(t: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
