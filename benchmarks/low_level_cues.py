@@ -13,11 +13,15 @@ its scores with each statistic, over the whole pool and within inliers and outli
 
     python benchmarks/low_level_cues.py --data-root DATA results/reference/runs/mnist-*.csv
     python benchmarks/low_level_cues.py --data-root DATA --fit g2d --digits 0 1 8
+
+``--save DIR`` writes DIR/cues-mnist.csv (the statistics' per-digit AUROCs) and, with --fit,
+DIR/cues-fit-METHOD.csv, which benchmarks/baselines_page.py reads from results/reference/runs.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -89,15 +93,19 @@ def main() -> None:
     parser.add_argument("--fit", metavar="METHOD", help="also train METHOD (defaults) on --digits and correlate its scores")
     parser.add_argument("--digits", type=int, nargs="+", default=[0, 1, 8])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", type=Path, metavar="DIR", help="write cues-mnist.csv (and cues-fit-METHOD.csv) here")
     args = parser.parse_args()
     if args.fit:
         table = fitted_correlations(args.data_root, args.fit, args.digits, args.seed)
         print("\nScores of a trained model against the cues (Spearman rho on the test pool):\n")
         print(render(table.round(3), "markdown"))
+        if args.save:
+            table.to_csv(args.save / f"cues-fit-{args.fit.replace(':', '-')}.csv", index=False)
+    cues = cue_aurocs(args.data_root)
+    if args.save:
+        cues.to_csv(args.save / "cues-mnist.csv")
     if not args.runs:
         return
-
-    cues = cue_aurocs(args.data_root)
     methods = method_aurocs(args.runs)
     print("Per-digit one-vs-rest AUROC (mnist test split, pool mix):\n")
     print(render(pd.concat([cues, methods], axis=1).round(3).reset_index(), "markdown"))

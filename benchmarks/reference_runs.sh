@@ -17,6 +17,15 @@ for m in alocc crbnd g2d crbnd-plus ae; do
   run --method $m --protocol caltech --dataset caltech101 --repeats 5 --out results/ref-caltech-$m
   run --method $m --protocol caltech --dataset caltech101 --repeats 5 --transductive --out results/ref-caltech-transductive-$m
 done
+# third session: issue 12's best switch at 4x budget on this CPU (same device as the 1x crbnd and
+# ocsvm rows), ALOCC 1 vs 40 epochs on a third digit, the per-channel dropout switch on Caltech
+# (n = 1, the same draws as the default run), pyod's dense AutoEncoder (issue 12's cheap baseline)
+run -m crbnd -p crbnd.ae_epochs=24 -p crbnd.clf_epochs=12 -p crbnd.neg_target=input --classes 1,2,3 --seeds 0,1,2 --out results/ref-mnist-crbnd-4x-input-cpu
+run -m alocc -p alocc.epochs=1,40 --classes 3 --out results/ref-mnist-alocc40-cpu
+run -m crbnd -p crbnd.dropout_per_channel=True --protocol caltech --dataset caltech101 --repeats 5 --n-classes 1 --out results/ref-caltech-crbnd-perchannel
+run -m pyod:AutoEncoder -p pyod:AutoEncoder.verbose=0 --seeds 0,1,2 --out results/ref-mnist-pyod-ae
+# low-level cues (ink, edges) against every method's per-digit AUROC, and inside trained g2d models
+PYTHONPATH=. python benchmarks/low_level_cues.py --data-root "$DATA" --save results/reference/runs --fit g2d --digits 0 1 8
 # one full-MNIST trial of each deep method on one thread (digit 0), for the speed columns
 run --method alocc --method g2d --method deep-svdd --method geom --method crbnd-plus --method crbnd \
   --protocol mnist --classes 0 --out results/speed-mnist-cpu1
