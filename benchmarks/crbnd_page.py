@@ -133,7 +133,21 @@ def budget(runs: dict[str, pd.DataFrame]) -> str:
     rows = [{"A": f"`{a}`", "B": f"`{b}`{scope}", **oriented(pair(sub, a, b), a)} for a, b, sub, scope in plan]
     devices = "; ".join(f"`{m}`: {where(table[table['method'] == m])}" for m in labels + ["crbnd", "ocsvm"])
     return ("One-vs-rest AUROC per trial (pool mix):\n\n" + md(trials) + "\n\nPaired (same digit and seed):\n\n"
-            + md(pd.DataFrame(rows), [f"Devices: {devices}.", "The 4x runs and the 1x `crbnd` run differ in device as well as budget."]))
+            + md(pd.DataFrame(rows), [f"Devices: {devices}.", device_note(table, labels)]))
+
+
+def device_note(table: pd.DataFrame, labels: list[str]) -> str:
+    """Which 4x runs differ from the 1x `crbnd` run in device as well as budget."""
+    base = where(table[table["method"] == "crbnd"])
+    other = [m for m in labels if where(table[table["method"] == m]) != base]
+    same = [m for m in labels if m not in other]
+    parts = []
+    if other:
+        parts.append(f"{', '.join(f'`{m}`' for m in other)} differ from the 1x `crbnd` run in device as well as budget")
+    if same:
+        parts.append(f"{', '.join(f'`{m}`' for m in same)} ran on the same device as the 1x `crbnd` and `ocsvm` runs "
+                     "(budget and switch are the only differences)")
+    return "; ".join(parts) + "."
 
 
 # -- 3. crbnd-plus against the target and every other method --------------------------------------
