@@ -101,6 +101,13 @@ CPU runs (this machine; code of commit 8372652, whose method code is identical t
     python -m novelbench run --data-root ../shared/data --jobs 2 --threads 1 --device cpu --method ocsvm --protocol caltech --dataset caltech101 --repeats 8 --out results/ref-caltech-ocsvm
     python -m novelbench run --data-root ../shared/data --jobs 2 --threads 1 --device cpu --method ocsvm --protocol caltech --dataset caltech101 --repeats 8 --transductive --out results/ref-caltech-transductive-ocsvm
 
+Third session (this machine, code of main; two `--jobs 1 --threads 1` runs side by side, which gives
+the same trials as `--jobs 2`): ALOCC 1 vs 40 epochs on digit 3, the low-level cue check, and the
+Caltech-101 runs in the loop below as far as they got (`benchmarks/reference_runs.sh` lists them):
+
+    python -m novelbench run --data-root ../shared/data --jobs 1 --threads 1 --device cpu -m alocc -p alocc.epochs=1,40 --classes 3 --out results/ref-mnist-alocc40-cpu
+    PYTHONPATH=. python benchmarks/low_level_cues.py --data-root ../shared/data --save results/reference/runs --fit g2d --digits 0 1 8
+
 CPU queue of Caltech-101 runs and the speed measurement (this machine, code of main):
 
     python -m novelbench run --data-root ../shared/data --threads 1 --device cpu --jobs 2 -m alocc -m g2d -m deep-svdd -m geom -m crbnd-plus -m crbnd --classes 0 --out results/speed-mnist-cpu1
@@ -145,7 +152,7 @@ This page, its run tables, Table 1 and Figure 3 (`R=results/reference/runs`):
     python -m novelbench table $R/mnist-crbnd-plus-cuda.csv $R/mnist-crbnd.csv $R/mnist-alocc.csv $R/mnist-g2d.csv $R/mnist-deep-svdd.csv $R/mnist-geom.csv $R/mnist-pyod.csv $R/mnist-ocsvm.csv $R/mnist-ae.csv $R/mnist-deep-svdd-paper.csv $R/mnist-geom-large.csv $R/mnist-alocc40.csv --out results/reference/table1-mnist.md
     python -m novelbench figure $R/mnist-crbnd-plus-cuda.csv $R/mnist-crbnd.csv $R/mnist-alocc.csv $R/mnist-g2d.csv $R/mnist-deep-svdd.csv $R/mnist-geom.csv $R/mnist-pyod.csv $R/mnist-ocsvm.csv $R/mnist-ae.csv --out results/reference/figure3-mnist
     python -m novelbench compare $R/mnist-crbnd-plus-cuda.csv $R/mnist-crbnd.csv $R/mnist-alocc.csv $R/mnist-g2d.csv $R/mnist-deep-svdd.csv $R/mnist-geom.csv $R/mnist-pyod.csv $R/mnist-ocsvm.csv $R/mnist-ae.csv --figure results/reference/cd-mnist
-    python -m novelbench table $R/caltech101-[!t]*.csv --out results/reference/table1-caltech101.md   # the split runs: every caltech101 table but the transductive ones
+    python -m novelbench table $R/caltech101-{ocsvm,ae,crbnd,crbnd-plus,alocc,g2d}.csv --out results/reference/table1-caltech101.md   # the split runs (Table 1's six methods)
     python -m novelbench table $R/caltech101-transductive-*.csv --out results/reference/table1-caltech101-transductive.md
 """
 
