@@ -153,7 +153,7 @@ def device_note(table: pd.DataFrame, labels: list[str]) -> str:
 # -- 3. crbnd-plus against the target and every other method --------------------------------------
 def is_full(t: pd.DataFrame) -> bool:
     """Every method of the run has all 10 digits x 3 seeds finished."""
-    done = pool(t).groupby("method").apply(lambda r: len(r.drop_duplicates(["positives", "seed"])), include_groups=False)
+    done = pool(t).drop_duplicates(["method", "positives", "seed"]).groupby("method").size()
     return bool((done >= FULL_TRIALS).all())
 
 

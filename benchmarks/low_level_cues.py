@@ -31,9 +31,9 @@ from sklearn.metrics import roc_auc_score
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.execution import to_float
 from novelbench.benchmark.protocols.base import Setting
+from novelbench.benchmark.report import render
 from novelbench.benchmark.seeding import pinned_threads, seed_everything
 from novelbench.registry import PROTOCOLS, get_method
-from novelbench.benchmark.report import render
 
 
 def cue_scores(images: np.ndarray) -> dict[str, np.ndarray]:
