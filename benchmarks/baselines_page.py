@@ -108,6 +108,12 @@ Caltech-101 runs in the loop below as far as they got (`benchmarks/reference_run
     python -m novelbench run --data-root ../shared/data --jobs 1 --threads 1 --device cpu -m alocc -p alocc.epochs=1,40 --classes 3 --out results/ref-mnist-alocc40-cpu
     PYTHONPATH=. python benchmarks/low_level_cues.py --data-root ../shared/data --save results/reference/runs --fit g2d --digits 0 1 8
 
+Fourth session: the rest of that loop's Caltech-101 runs, as two `--jobs 1` runs side by side; the
+transductive `crbnd-plus` and `g2d` runs grew one draw at a time (`--repeats 1`, `2`, `3`: the same
+trials, since `--repeats` only selects draws) and stopped at 3 of 5:
+
+    python -m novelbench run --data-root ../shared/data --jobs 1 --threads 1 --device cpu -m crbnd-plus --protocol caltech --dataset caltech101 --transductive --repeats 3 --out results/ref-caltech-transductive-crbnd-plus
+
 CPU queue of Caltech-101 runs and the speed measurement (this machine, code of main):
 
     python -m novelbench run --data-root ../shared/data --threads 1 --device cpu --jobs 2 -m alocc -m g2d -m deep-svdd -m geom -m crbnd-plus -m crbnd --classes 0 --out results/speed-mnist-cpu1
@@ -187,6 +193,11 @@ def load_runs(runs_dir: Path) -> dict[str, pd.DataFrame]:
 
 def ok(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["status"] == "ok"]
+
+
+def p50_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per finished trial: its 50 % outlier mix (Caltech-101's Table 1 mix)."""
+    return ok(table)[ok(table)["mix"] == "p50"].drop_duplicates("trial_id")
 
 
 def cat(tables: dict[str, pd.DataFrame], names: list[str]) -> pd.DataFrame | None:
@@ -385,8 +396,8 @@ def caltech_coverage_rows(tables: dict[str, pd.DataFrame], repeats: int = 5) -> 
         counts, short = [], []
         for m in CALTECH_METHODS:
             t = tables.get(prefix + m)
-            rows = ok(t)[ok(t)["mix"] == "p50"] if t is not None else pd.DataFrame(columns=["group"])
-            per = [int((rows["group"] == f"n={n}").sum()) for n in (1, 3, 5)]
+            groups = p50_rows(t)["group"] if t is not None else pd.Series(dtype=str)
+            per = [int((groups == f"n={n}").sum()) for n in (1, 3, 5)]
             counts.append(f"`{m}` {'/'.join(map(str, per))}")
             if min(per) < repeats:
                 short.append(m)
@@ -925,13 +936,12 @@ def caltech_section(tables: dict[str, pd.DataFrame]) -> str:
 
 def transductive_gain(tables: dict[str, pd.DataFrame]) -> str:
     """Each method's `--transductive` AUROC against its split AUROC on the same draws (positive set, repeat)."""
-    keys = ["group", "positives", "repeat", "seed"]
     rows = []
     for m in CALTECH_METHODS:
         split, trans = tables.get(f"caltech101-{m}"), tables.get(f"caltech101-transductive-{m}")
         if split is None or trans is None:
             continue
-        x, y = (ok(t)[ok(t)["mix"] == "p50"].drop_duplicates("trial_id").set_index(keys)["auroc"] for t in (trans, split))
+        x, y = (p50_rows(t).set_index(compare.PAIR_KEYS)["auroc"] for t in (trans, split))
         pair = compare.compare_pair(f"{m} transductive", f"{m} split", x, y)
         rows.append({"method": f"`{m}`", "pairs": pair.n, "split": f3(pair.mean_b), "transductive": f3(pair.mean_a),
                      "transductive - split": f"{pair.mean_diff:+.3f}",
