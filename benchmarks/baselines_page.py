@@ -892,10 +892,9 @@ def compare_section(tables: dict[str, pd.DataFrame]) -> str:
 
 def caltech_section(tables: dict[str, pd.DataFrame]) -> str:
     out = []
-    for title, prefix, note in (
-            ("Train/test split (`caltech` protocol defaults)", "caltech101-", "the threshold of the validation policy is tuned on held-out inliers + labelled clutter"),
-            ("`--transductive` (ALOCC's setup: trained and tested on the same positive images)", "caltech101-transductive-",
-             "no validation split (so no validation F1)")):
+    for title, prefix in (
+            ("Train/test split (`caltech` protocol defaults)", "caltech101-"),
+            ("`--transductive` (ALOCC's setup: trained and tested on the same positive images)", "caltech101-transductive-")):
         names = [f"{prefix}{m}" for m in CALTECH_METHODS]
         have = [n for n in names if n in tables]
         pending = [n for n in names if n not in tables]
