@@ -110,9 +110,11 @@ Caltech-101 runs in the loop below as far as they got (`benchmarks/reference_run
 
 Fourth session: the rest of that loop's Caltech-101 runs, as two `--jobs 1` runs side by side; the
 transductive `crbnd-plus` and `g2d` runs grew one draw at a time (`--repeats 1`, `2`, `3`: the same
-trials, since `--repeats` only selects draws) and stopped at 3 of 5:
+trials, since `--repeats` only selects draws) and stopped at 3 of 5. The fifth session finished
+them the same way (`--repeats 4`, then `5`, one lane per method; the existing trials were reused):
 
-    python -m novelbench run --data-root ../shared/data --jobs 1 --threads 1 --device cpu -m crbnd-plus --protocol caltech --dataset caltech101 --transductive --repeats 3 --out results/ref-caltech-transductive-crbnd-plus
+    python -m novelbench run --data-root ../shared/data --jobs 1 --threads 1 --device cpu -m crbnd-plus --protocol caltech --dataset caltech101 --transductive --repeats 5 --out results/ref-caltech-transductive-crbnd-plus
+    python -m novelbench run --data-root ../shared/data --jobs 1 --threads 1 --device cpu -m g2d --protocol caltech --dataset caltech101 --transductive --repeats 5 --out results/ref-caltech-transductive-g2d
 
 CPU queue of Caltech-101 runs and the speed measurement (this machine, code of main):
 
