@@ -199,7 +199,8 @@ def ok(table: pd.DataFrame) -> pd.DataFrame:
 
 def p50_rows(table: pd.DataFrame) -> pd.DataFrame:
     """One row per finished trial: its 50 % outlier mix (Caltech-101's Table 1 mix)."""
-    return ok(table)[ok(table)["mix"] == "p50"].drop_duplicates("trial_id")
+    done = ok(table)
+    return done[done["mix"] == "p50"].drop_duplicates("trial_id")
 
 
 def cat(tables: dict[str, pd.DataFrame], names: list[str]) -> pd.DataFrame | None:
@@ -908,10 +909,10 @@ def caltech_section(tables: dict[str, pd.DataFrame]) -> str:
         made = report.protocol_table(t, "caltech", "quantile", "all")
         out.append("Every finished trial (quantile F1):\n\n" + md(made.frame, made.notes))
         common = min(int(ok(tables[n])["repeat"].max()) + 1 for n in have)
-        same = pd.concat([ok(tables[n])[ok(tables[n])["repeat"] < common] for n in have], ignore_index=True)
-        pool = same[same["mix"] == "p50"]
+        same = pd.concat([ok(tables[n]) for n in have], ignore_index=True)
+        same = same[same["repeat"] < common]
         best = []
-        for g, rows in pool.groupby("group"):
+        for g, rows in p50_rows(same).groupby("group"):
             means = rows.groupby("method")["auroc"].mean()
             best.append(f"{g}: `{means.idxmax()}` {means.max():.3f}")
         pub = published.table()
