@@ -62,10 +62,12 @@ RUNS = [
     Run("mnist-alocc40-cpu", "ref-mnist-alocc40-cpu", CPU_HERE, "alocc, epochs 1 (default) and 40, score dr, the same trial on one device"),
 ]
 CALTECH_METHODS = ["ocsvm", "ae", "crbnd", "crbnd-plus", "alocc", "g2d"]
+#: run-table name prefixes of the two Caltech-101 setups; the method name follows
+CALTECH_SPLIT, CALTECH_TRANSDUCTIVE = "caltech101-", "caltech101-transductive-"
 for _m in CALTECH_METHODS:
-    RUNS.append(Run(f"caltech101-{_m}", f"ref-caltech-{_m}", CPU_HERE, f"{_m}, caltech101, train/test split"))
+    RUNS.append(Run(f"{CALTECH_SPLIT}{_m}", f"ref-caltech-{_m}", CPU_HERE, f"{_m}, caltech101, train/test split"))
 for _m in CALTECH_METHODS:
-    RUNS.append(Run(f"caltech101-transductive-{_m}", f"ref-caltech-transductive-{_m}", CPU_HERE,
+    RUNS.append(Run(f"{CALTECH_TRANSDUCTIVE}{_m}", f"ref-caltech-transductive-{_m}", CPU_HERE,
                     f"{_m}, caltech101, `--transductive` (ALOCC's setup)"))
 SPEED = Run("speed-mnist-cpu1", "speed-mnist-cpu1", "this 2-core CPU machine, `--jobs 2 --threads 1`",
             "alocc, g2d, deep-svdd, geom, crbnd-plus, crbnd: defaults, digit 0, seed 0")
@@ -395,7 +397,7 @@ def verdict_rows(tables: dict[str, pd.DataFrame]) -> list[dict]:
 def caltech_coverage_rows(tables: dict[str, pd.DataFrame], repeats: int = 5) -> list[dict]:
     """Issue 8's Caltech-101 Table 1: every method, n = 1, 3, 5, at least `repeats` draws, in both setups."""
     out = []
-    for setting, prefix in (("train/test split", "caltech101-"), ("`--transductive`", "caltech101-transductive-")):
+    for setting, prefix in (("train/test split", CALTECH_SPLIT), ("`--transductive`", CALTECH_TRANSDUCTIVE)):
         counts, short = [], []
         for m in CALTECH_METHODS:
             t = tables.get(prefix + m)
@@ -896,8 +898,8 @@ def compare_section(tables: dict[str, pd.DataFrame]) -> str:
 def caltech_section(tables: dict[str, pd.DataFrame]) -> str:
     out = []
     for title, prefix in (
-            ("Train/test split (`caltech` protocol defaults)", "caltech101-"),
-            ("`--transductive` (ALOCC's setup: trained and tested on the same positive images)", "caltech101-transductive-")):
+            ("Train/test split (`caltech` protocol defaults)", CALTECH_SPLIT),
+            ("`--transductive` (ALOCC's setup: trained and tested on the same positive images)", CALTECH_TRANSDUCTIVE)):
         names = [f"{prefix}{m}" for m in CALTECH_METHODS]
         have = [n for n in names if n in tables]
         pending = [n for n in names if n not in tables]
@@ -940,7 +942,7 @@ def transductive_gain(tables: dict[str, pd.DataFrame]) -> str:
     """Each method's `--transductive` AUROC against its split AUROC on the same draws (positive set, repeat)."""
     rows = []
     for m in CALTECH_METHODS:
-        split, trans = tables.get(f"caltech101-{m}"), tables.get(f"caltech101-transductive-{m}")
+        split, trans = tables.get(CALTECH_SPLIT + m), tables.get(CALTECH_TRANSDUCTIVE + m)
         if split is None or trans is None:
             continue
         x, y = (p50_rows(t).set_index(compare.PAIR_KEYS)["auroc"] for t in (trans, split))
