@@ -14,27 +14,37 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from novelbench.benchmark import compare as compare_mod
-from novelbench.benchmark import provenance, report
-from novelbench.benchmark.datacache import load_dataset
-from novelbench.benchmark.plan import plan_trials
-from novelbench.benchmark.protocols.base import Option
-from novelbench.benchmark import placement
-from novelbench.benchmark.runner import default_executor, make_executor, run_id_for, run_trials
-from novelbench.benchmark.store import ResultStore, check_out_path, read_results
-from novelbench.benchmark.summary import fmt, summarize
 from novelbench.errors import NovelbenchError
 from novelbench.registry import DATASETS, EXECUTORS, METHODS, PROTOCOLS
 
-app = typer.Typer(help="novelbench: benchmark image novelty detection methods.", no_args_is_help=True, add_completion=False)
+if TYPE_CHECKING:
+    from novelbench.benchmark.protocols.base import Option
+
+# Start-up: `bench --help` and the reading commands must not pay for torch, scikit-learn or
+# pandas, so the harness modules are imported inside the commands that use them.
+
+
+class Commands(TyperGroup):
+    """`bench`'s commands. `run` and `samples` take the options declared by every registered
+    protocol (and executor), and reading those declarations imports the protocols (and torch), so
+    the two commands get them only when one of them is called or asked for its --help."""
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in WITH_DECLARED_OPTIONS:
+            command = typer.main.get_command(_with_declared_options(name))
+        return name, command, rest
+
+
+app = typer.Typer(cls=Commands, help="novelbench: benchmark image novelty detection methods.", no_args_is_help=True, add_completion=False)
 # wide tables when writing to a file or pipe; a real terminal's width otherwise
 out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
@@ -136,6 +146,8 @@ def _chosen_protocol_params(protocol: str, given: dict[str, Any], extra: list[st
 
 
 def _summary_table(table, title: str) -> Table:
+    from novelbench.benchmark.summary import fmt, summarize
+
     summary = summarize(table)
     view = Table(title=title, show_lines=False)
     for col in ["method", "set", "mix", "n", "AUROC", "AUPR", "F1 quant", "F1 valid", "F1 oracle", "F1 native", "F1 trivial", "fit s"]:
@@ -155,6 +167,8 @@ def _effective_jobs(jobs: int | None, threads: int, device: str) -> int | None:
     slows every trial. None (not given) lets the executor size itself to the machine."""
     if jobs is None or device.startswith("cuda"):
         return jobs
+    from novelbench.benchmark import placement
+
     fit = placement.cpu_slots(threads)
     if jobs > fit:
         err_console.print(f"[yellow]--jobs {jobs} x --threads {threads} exceeds the {placement.cpu_cores()} CPU cores; running {fit} trial(s) at a time[/]")
@@ -189,6 +203,15 @@ def run(
     trial and test mix; OUT/trials/ keeps one file per finished trial, so an interrupted run
     resumes where it stopped when re-run with the same options.
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from novelbench.benchmark import provenance
+    from novelbench.benchmark.datacache import load_dataset
+    from novelbench.benchmark.plan import plan_trials
+    from novelbench.benchmark.runner import default_executor, make_executor, run_id_for, run_trials
+    from novelbench.benchmark.store import ResultStore, check_out_path
+    from novelbench.benchmark.summary import summarize
+
     # everything a user can get wrong is checked before any work, and nothing is written until then
     proto_cls = PROTOCOLS.get(protocol)  # unknown protocol: one clear line
     dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
@@ -252,11 +275,24 @@ def run(
         raise typer.Exit(1)
 
 
-run.__signature__ = inspect.signature(run).replace(  # type: ignore[attr-defined]
-    parameters=[p for p in inspect.signature(run).parameters.values() if p.kind != p.VAR_KEYWORD]
-    + _declared_parameters("protocol") + _declared_parameters("executor")
-)
-app.command()(known_errors(run))
+def _command_with(command, kinds: tuple[str, ...] = ()):
+    """``command`` wrapped in known_errors, with the options declared by ``kinds`` (protocol,
+    executor) as keyword parameters in place of its ``**declared_options``."""
+    wrapped = known_errors(command)
+    own = [p for p in inspect.signature(command).parameters.values() if p.kind != p.VAR_KEYWORD]
+    wrapped.__signature__ = inspect.signature(command).replace(  # type: ignore[attr-defined]
+        parameters=own + [p for kind in kinds for p in _declared_parameters(kind)])
+    return wrapped
+
+
+def _with_declared_options(name: str) -> typer.Typer:
+    command, kinds = WITH_DECLARED_OPTIONS[name]
+    single = typer.Typer(add_completion=False)
+    single.command(name)(_command_with(command, kinds))
+    return single
+
+
+app.command()(_command_with(run))  # what `bench --help` lists; Commands swaps in the full command
 
 
 @app.command("list")
@@ -320,6 +356,9 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) 
 def summary(results: Path = typer.Argument(..., help="A run's output folder, or its results .parquet/.csv."),
             as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """Show mean ± std per method and setting for a finished run."""
+    from novelbench.benchmark.store import read_results
+    from novelbench.benchmark.summary import summarize
+
     table = read_results(results)
     if not (table["status"] == "ok").any():
         raise NovelbenchError(f"{results} holds no finished trials (only failed ones)")
@@ -331,6 +370,8 @@ def summary(results: Path = typer.Argument(..., help="A run's output folder, or 
 
 def _read_many(results: list[Path]):
     import pandas as pd
+
+    from novelbench.benchmark.store import read_results
 
     return pd.concat([read_results(r) for r in results], ignore_index=True)
 
@@ -351,6 +392,8 @@ def table(results: list[Path] = typer.Argument(..., help="One or more run folder
     """Each protocol's results table, laid out as the protocol asks, beside the published rows:
     the paper's Table 1 for caltech runs, the numbers of Figure 3 for mnist runs. The notes under
     each table name the F1 threshold policy and each published row's source and threshold."""
+    from novelbench.benchmark import report
+
     data = _read_many(results)
     report.f1_column(policy)
     parts = []
@@ -371,6 +414,8 @@ def figure(results: list[Path] = typer.Argument(..., help="One or more run folde
            published: str = typer.Option("all", help=PUBLISHED_HELP)) -> None:
     """The paper's Figure 3: F1 vs outlier %, one line per method, std band, trivial floor, published
     points (filled: the runs' dataset; hollow: another dataset), policy and sources under the plot."""
+    from novelbench.benchmark import report
+
     data = _read_many(results)
     report.f1_column(policy)
     protocols = report.figure_protocols(data)
@@ -382,6 +427,8 @@ def figure(results: list[Path] = typer.Argument(..., help="One or more run folde
             out_console.print(f"wrote {path}")
 
 
+#: compare.MIN_PAIRS, written out so that the help needs no import of the statistics (a test checks it)
+MIN_PAIRS_HELP = "Fewest untied pairs a test is run on; default 6 (with 5 the smallest two-sided Wilcoxon p possible is 0.0625)."
 METRIC_HELP = ("Metric to compare: auroc, aupr, or an F1 column (f1_quantile, f1_validation, f1_oracle, f1_native; "
                "F1 takes inliers as the positive class).")
 
@@ -400,7 +447,7 @@ def _print_frame(frame, title: str, caption: str = "") -> None:
 def compare(results: list[Path] = typer.Argument(..., help="Run folders (or results files) holding the methods to compare."),
             metric: str = typer.Option("auroc", help=METRIC_HELP),
             mix: Optional[str] = typer.Option(None, help="Test mix: pool or p10..p50 (default: the mix of the protocol's own table, e.g. pool for mnist, p50 for caltech)."),
-            min_pairs: int = typer.Option(compare_mod.MIN_PAIRS, min=1, help="Fewest untied pairs a test is run on (with 5 the smallest two-sided Wilcoxon p possible is 0.0625)."),
+            min_pairs: Optional[int] = typer.Option(None, min=1, help=MIN_PAIRS_HELP),
             by_group: bool = typer.Option(True, "--by-group/--no-by-group", help="Also compare within each group (e.g. n=1, 3, 5 positive classes)."),
             figure: Optional[Path] = typer.Option(None, help="Write critical-difference diagrams (3+ methods) to FIGURE[-scope].png/.pdf."),
             as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
@@ -410,7 +457,10 @@ def compare(results: list[Path] = typer.Argument(..., help="Run folders (or resu
     Three or more: average ranks, Friedman test, Nemenyi critical-difference diagram, and every
     pair's Wilcoxon p Holm-corrected. Pairs too few for a test get a message, not a p-value.
     """
-    comparisons = compare_mod.compare(_read_many(results), metric, mix, min_pairs, by_group)
+    from novelbench.benchmark import compare as compare_mod
+    from novelbench.benchmark import report
+
+    comparisons = compare_mod.compare(_read_many(results), metric, mix, min_pairs or compare_mod.MIN_PAIRS, by_group)
     if as_json:
         out_console.print_json(json.dumps([c.to_dict() for c in comparisons], default=float))
     else:
@@ -451,6 +501,7 @@ def samples(
 ) -> None:
     """The paper's Figure 4: test inliers and outliers as original, the method's image panels
     (reconstruction, connective image ...) and each image's score, for one trial's model."""
+    from novelbench.benchmark import report
     from novelbench.benchmark import samples as samples_mod
 
     proto_cls = PROTOCOLS.get(protocol)
@@ -467,10 +518,9 @@ def samples(
         out_console.print(f"wrote {path}")
 
 
-samples.__signature__ = inspect.signature(samples).replace(  # type: ignore[attr-defined]
-    parameters=[p for p in inspect.signature(samples).parameters.values() if p.kind != p.VAR_KEYWORD] + _declared_parameters("protocol")
-)
-app.command()(known_errors(samples))
+app.command()(_command_with(samples))
+#: commands that take the options declared by every registered protocol (and executor)
+WITH_DECLARED_OPTIONS = {"run": (run, ("protocol", "executor")), "samples": (samples, ("protocol",))}
 
 
 @app.command("report")
@@ -481,15 +531,17 @@ def report_(results: list[Path] = typer.Argument(..., help="Run folders (or resu
             metric: str = typer.Option("auroc", help="Metric of the paired comparison. " + METRIC_HELP),
             mix: Optional[str] = typer.Option(None, help="Test mix of the paired comparison (default: the mix of each protocol's own table)."),
             published: str = typer.Option("all", help=PUBLISHED_HELP),
-            min_pairs: int = typer.Option(compare_mod.MIN_PAIRS, min=1, help="Fewest untied pairs a test is run on."),
+            min_pairs: Optional[int] = typer.Option(None, min=1, help=MIN_PAIRS_HELP),
             title: Optional[str] = typer.Option(None, help="Title of the report (default: methods and protocols).")) -> None:
     """One document about runs: summary per method and mix, protocol tables and figures, paired
     comparison, per-trial timings, failed trials with their errors, and provenance. HTML is one
     self-contained file (figures inline, opens with no network); markdown is for repositories."""
+    from novelbench.benchmark import compare as compare_mod
     from novelbench.benchmark import report_page
+    from novelbench.benchmark.store import read_results
 
     tables = [read_results(r) for r in results]
-    context = report_page.build(results, tables, policy, metric, mix, published, min_pairs, title=title)
+    context = report_page.build(results, tables, policy, metric, mix, published, min_pairs or compare_mod.MIN_PAIRS, title=title)
     for target in out:
         for path in report_page.write(context, target):
             out_console.print(f"wrote {path}")

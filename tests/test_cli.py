@@ -212,3 +212,22 @@ def test_table_and_figure_regenerate_from_runs(tmp_path):
     assert "no results at" in " ".join(invoke("table", tmp_path / "nothing").stderr.split())
     bad_policy = invoke("table", tmp_path / "m", "--policy", "median")
     assert bad_policy.exit_code == 1 and "unknown threshold policy 'median'" in " ".join(bad_policy.stderr.split())
+
+
+def test_help_and_light_commands_import_no_heavy_library():
+    """`bench --help` starts fast: torch, scikit-learn, pandas and matplotlib load only in the commands
+    that use them (`run` and `samples` read the protocols' declared options when called)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom novelbench.cli import app\n"
+            "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+            "print(sorted(m for m in ('torch', 'sklearn', 'pandas', 'matplotlib', 'seaborn') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_min_pairs_help_names_the_default_the_comparison_uses():
+    from novelbench.benchmark.compare import MIN_PAIRS
+    from novelbench.cli import MIN_PAIRS_HELP
+
+    assert f"default {MIN_PAIRS} " in MIN_PAIRS_HELP
