@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -176,8 +177,15 @@ def _effective_jobs(jobs: int | None, threads: int, device: str) -> int | None:
     return jobs
 
 
+RUN_CONFIG_HELP = ("Run the entries of a TOML file one after the other: [[run]] tables whose keys are this command's "
+                   "options (method = [\"ocsvm\"], seeds = \"0,1,2\", out = \"results/x\", budget = 600, ...; name = a label). "
+                   "An entry's key wins over the same flag given here, which wins over the default. Every entry is "
+                   "checked before any runs; each resumes like a single run.")
+
+
 def run(
-    method: list[str] = typer.Option(..., "--method", "-m", help="Method name (see `bench list`), entry-point name or package.module:Class. Repeat for several."),
+    ctx: typer.Context,
+    method: Optional[list[str]] = typer.Option(None, "--method", "-m", help="Method name (see `bench list`), entry-point name or package.module:Class. Repeat for several."),
     protocol: str = typer.Option("mnist", help="Protocol (see `bench list`): mnist (one class vs the rest, outlier percentages) or caltech (clutter outliers, 50 %)."),
     dataset: Optional[str] = typer.Option(None, help="Dataset (see `bench list`). Default: the protocol's own (mnist for mnist, caltech256 for caltech)."),
     data_root: Optional[Path] = typer.Option(None, help="Folder holding the data (torchvision layout, e.g. ROOT/MNIST/raw). Default: $NOVELBENCH_DATA_ROOT or ./data."),
@@ -193,6 +201,8 @@ def run(
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", help="Recompute trials even if their results exist."),
     keep_models: bool = typer.Option(False, "--keep-models", help="Save each fitted method to OUT/models/<trial_id>.pt (for `bench samples`)."),
+    budget: Optional[float] = typer.Option(None, min=0, help="Seconds after which no new trial starts; running trials finish and are kept, the same command later resumes the rest."),
+    config: Optional[Path] = typer.Option(None, help=RUN_CONFIG_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts) instead of a table."),
     **declared_options: Any,
 ) -> None:
@@ -201,30 +211,69 @@ def run(
     Each trial trains on inliers once, scores the test pool once and derives every outlier
     percentage from those scores. Results: OUT/results.parquet and OUT/results.csv, one row per
     trial and test mix; OUT/trials/ keeps one file per finished trial, so an interrupted run
-    resumes where it stopped when re-run with the same options.
+    resumes where it stopped when re-run with the same options. --config runs a file of such runs.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from novelbench import run_config
 
-    from novelbench.benchmark import provenance
-    from novelbench.benchmark.datacache import load_dataset
+    if config is None:
+        runs = [_plan_run(**ctx.params)]
+    else:  # every entry is checked and planned before the first trial starts
+        runs = []
+        for entry in run_config.entries(config, ctx):
+            try:
+                runs.append(_plan_run(argv=entry.argv, label=entry.label, **entry.params))
+            except NovelbenchError as exc:
+                raise NovelbenchError(f"{config}, {entry.label}: {exc}") from None
+    results = []
+    for planned in runs:
+        if len(runs) > 1:
+            err_console.print(f"[bold]{escape(planned.label)}[/]")
+        results.append(_execute_run(planned, as_json))
+    if as_json:
+        payloads = [_run_payload(p, r) for p, r in zip(runs, results)]
+        out_console.print_json(json.dumps(payloads if config is not None else payloads[0]))
+    if any(r.n_failed for r in results):
+        raise typer.Exit(1)
+
+
+@dataclass
+class PlannedRun:
+    """One run, checked and planned; nothing written yet."""
+
+    label: str
+    argv: list[str] | None  # the equivalent `bench run` command line (None: this process's own)
+    out: Path
+    protocol: str
+    dataset: str
+    dataset_params: dict[str, Any]
+    trials: list
+    executor: Any
+    force: bool
+    budget: float | None
+
+
+def _plan_run(method, protocol, dataset, data_root, download, image_size, seeds, param, protocol_option, out, jobs,
+              executor, threads, device, force, keep_models, budget, argv=None, label="", config=None, as_json=False,
+              **declared_options) -> PlannedRun:
+    """Everything a user can get wrong is checked here, before any work, and nothing is written."""
     from novelbench.benchmark.plan import plan_trials
-    from novelbench.benchmark.runner import default_executor, make_executor, run_id_for, run_trials
-    from novelbench.benchmark.store import ResultStore, check_out_path
-    from novelbench.benchmark.summary import summarize
+    from novelbench.benchmark.runner import default_executor, make_executor
+    from novelbench.benchmark.store import check_out_path
 
-    # everything a user can get wrong is checked before any work, and nothing is written until then
+    if not method:
+        raise NovelbenchError("give at least one --method (or --config with a file of runs)")
     proto_cls = PROTOCOLS.get(protocol)  # unknown protocol: one clear line
     dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
     DATASETS.get(dataset)
     if executor is not None:
         EXECUTORS.get(executor)
-    out = out or Path("results") / f"{protocol.replace(':', '.')}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}"
+    out = Path(out or Path("results") / f"{protocol.replace(':', '.')}-{dataset}-{'+'.join(m.replace(':', '.') for m in method)}")
     check_out_path(out)
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
     protocol_params = _chosen_protocol_params(protocol, declared_options, protocol_option)
     seed_list = _ints(seeds, "--seeds") or []
     model_dir = str(out / "models") if keep_models else ""
-    trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, seed_list, device, threads, model_dir)
+    trials, _ = plan_trials(list(method), list(param), protocol, protocol_params, dataset, dataset_params, seed_list, device, threads, model_dir)
     run_device = trials[0].device if trials else "cpu"
     if executor is None:
         given = {k: v for k, v in declared_options.items() if k.startswith("exec_") and v is not None}
@@ -234,13 +283,25 @@ def run(
                                     note=lambda m: err_console.print(escape(m)), **executor_options)
     if trials:
         runner_executor.check(trials[0])
-    data = load_dataset(dataset, dataset_params)
+    return PlannedRun(label or str(out), argv, out, protocol, dataset, dataset_params, trials, runner_executor, force, budget)
+
+
+def _execute_run(planned: PlannedRun, as_json: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from novelbench.benchmark import provenance
+    from novelbench.benchmark.datacache import load_dataset
+    from novelbench.benchmark.runner import run_id_for, run_trials
+    from novelbench.benchmark.store import ResultStore
+
+    trials, out = planned.trials, planned.out
+    data = load_dataset(planned.dataset, planned.dataset_params)
     store = ResultStore(out, on_warning=lambda m: err_console.print(f"[yellow]{escape(m)}[/]"))
     store.prepare()
-    provenance.record_run(out, run_id_for(trials), len(trials))  # the command line, for `bench report`
+    provenance.record_run(out, run_id_for(trials), len(trials), planned.argv)  # the command line, for `bench report`
     if data.skipped_files:
-        err_console.print(f"[yellow]{dataset}: skipped {len(data.skipped_files)} non-image or unreadable file(s), e.g. {escape(data.skipped_files[0])}[/]")
-    err_console.print(f"{len(trials)} trial(s): {escape(', '.join(dict.fromkeys(t.label for t in trials)))} on {protocol}/{dataset}, results in {out}")
+        err_console.print(f"[yellow]{planned.dataset}: skipped {len(data.skipped_files)} non-image or unreadable file(s), e.g. {escape(data.skipped_files[0])}[/]")
+    err_console.print(f"{len(trials)} trial(s): {escape(', '.join(dict.fromkeys(t.label for t in trials)))} on {planned.protocol}/{planned.dataset}, results in {out}")
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TimeRemainingColumn(), console=err_console, disable=as_json)
@@ -256,23 +317,28 @@ def run(
     with progress:
         task = progress.add_task("starting", total=len(trials))
         try:
-            result = run_trials(trials, store, runner_executor, force=force, on_trial=on_trial)
+            result = run_trials(trials, store, planned.executor, force=planned.force, on_trial=on_trial, budget=planned.budget)
         except KeyboardInterrupt:
             err_console.print(f"[yellow]interrupted[/]: finished trials are saved in {out}/trials; re-run the same command to resume")
             raise typer.Exit(130)
-
-    if as_json:
-        summary = summarize(result.table)
-        payload = {"run_id": result.run_id, "out": str(out), "trials": result.n_trials, "cached": result.n_cached,
-                   "ran": result.n_ran, "failed": result.n_failed, "summary": json.loads(summary.to_json(orient="records"))}
-        out_console.print_json(json.dumps(payload))
-    else:
+    if result.n_not_started:
+        err_console.print(f"[yellow]budget of {planned.budget:g} s spent: {result.n_not_started} trial(s) not started; "
+                          "re-run the same command to go on[/]")
+    if not as_json:
         if not result.table.empty and (result.table["status"] == "ok").any():
-            out_console.print(_summary_table(result.table, f"{protocol} / {dataset}: mean ± std over positive sets and seeds"))
-        out_console.print(f"{result.n_trials} trials: {result.n_ran} run, {result.n_cached} reused, {result.n_failed} failed. "
+            out_console.print(_summary_table(result.table, f"{planned.protocol} / {planned.dataset}: mean ± std over positive sets and seeds"))
+        not_started = f", {result.n_not_started} not started (budget)" if result.n_not_started else ""
+        out_console.print(f"{result.n_trials} trials: {result.n_ran} run, {result.n_cached} reused, {result.n_failed} failed{not_started}. "
                           f"Table of every trial in the folder: {out}/results.parquet (+ .csv)")
-    if result.n_failed:
-        raise typer.Exit(1)
+    return result
+
+
+def _run_payload(planned: PlannedRun, result) -> dict[str, Any]:
+    from novelbench.benchmark.summary import summarize
+
+    return {"run_id": result.run_id, "out": str(planned.out), "trials": result.n_trials, "cached": result.n_cached,
+            "ran": result.n_ran, "failed": result.n_failed, "not_started": result.n_not_started,
+            "summary": json.loads(summarize(result.table).to_json(orient="records"))}
 
 
 def _command_with(command, kinds: tuple[str, ...] = ()):

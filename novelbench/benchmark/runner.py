@@ -7,6 +7,7 @@ writes results, so the store stays consistent whichever executor ran the trials.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -31,6 +32,7 @@ class RunSummary:
     n_cached: int
     n_ran: int
     n_failed: int
+    n_not_started: int = 0  # left for the next run when the time budget ran out
 
 
 def run_id_for(trials: list[Trial]) -> str:
@@ -63,7 +65,9 @@ def check_unique(trials: list[Trial]) -> None:
 
 
 def run_trials(trials: list[Trial], store: ResultStore, executor: Executor | None = None, force: bool = False,
-               on_trial: Callback | None = None) -> RunSummary:
+               on_trial: Callback | None = None, budget: float | None = None) -> RunSummary:
+    """Run the unfinished ``trials`` and store each as it ends. ``budget``: seconds after which
+    no new trial starts; the finished ones are stored, and a later run resumes the rest."""
     check_unique(trials)
     run_id = run_id_for(trials)
     todo = []
@@ -74,14 +78,17 @@ def run_trials(trials: list[Trial], store: ResultStore, executor: Executor | Non
         else:
             todo.append(trial)
 
-    n_failed = 0
+    n_ran = n_failed = 0
     executor = executor or make_executor(None, 1)
+    if budget is not None:
+        executor.deadline = time.monotonic() + budget
     with executor:
         for trial, rows in executor.run(todo):
             store.write_trial(trial.trial_id, rows, run_id)
+            n_ran += 1
             n_failed += rows[0]["status"] != "ok"
             if on_trial:
                 on_trial(trial, rows, False)
 
     table = store.merge([t.trial_id for t in trials])
-    return RunSummary(table, run_id, len(trials), len(trials) - len(todo), len(todo), n_failed)
+    return RunSummary(table, run_id, len(trials), len(trials) - len(todo), n_ran, n_failed, len(todo) - n_ran)

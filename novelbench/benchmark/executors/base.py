@@ -9,6 +9,7 @@ derives ``--flags`` and `bench list` entries from them.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from novelbench.benchmark.identity import Trial
@@ -23,6 +24,8 @@ class Executor:
     summary: ClassVar[str] = ""
     #: the executor's own options (the CLI derives ``--name`` from each); values become attributes
     options: ClassVar[tuple[Option, ...]] = ()
+    #: time.monotonic() after which no new trial starts (the run's time budget); None: no limit
+    deadline: float | None = None
 
     def __init__(self, jobs: int | None = None, note: Callable[[str], None] | None = None, **values: Any):
         """``jobs``: trials at once (None: what the executor sizes to the machine); ``note``:
@@ -44,7 +47,13 @@ class Executor:
         """Check the options against the run (e.g. GPUs for a CPU run) before anything is
         written; ``first`` is the run's first trial (all share device and threads). Override."""
 
+    def launching(self) -> bool:
+        """Whether a new trial may start: False once the deadline has passed (the trials already
+        running finish and are kept; the rest wait for the next run)."""
+        return self.deadline is None or time.monotonic() < self.deadline
+
     def run(self, trials: Iterable[Trial]) -> Iterator[tuple[Trial, Rows]]:
+        """Yield (trial, rows) as trials finish; start a trial only while ``launching()``."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -186,6 +186,8 @@ class DaskExecutor(Executor):
 
         def submit_more() -> None:
             limit = self._limit()
+            if not self.launching():
+                todo.clear()
             while todo and len(self._planned) < limit:
                 trial = todo.popleft()
                 future = self._client.submit(run_on_worker, self._for_workers(trial), trial.trial_id,

@@ -17,4 +17,6 @@ class InlineExecutor(Executor):
 
     def run(self, trials: Iterable[Trial]) -> Iterator[tuple[Trial, Rows]]:
         for trial in trials:
+            if not self.launching():
+                return
             yield trial, run_trial(trial)

@@ -119,11 +119,15 @@ class ProcessExecutor(Executor):
         if todo and not self._workers:
             self._start_workers(todo[0], len(todo))
         while todo or any(w.trial is not None for w in self._workers):
+            if not self.launching():
+                todo.clear()
             for worker in self._workers:
                 if worker.trial is None and todo:
                     worker.trial = todo.popleft()
                     worker.conn.send(placement.on_pinned_worker(worker.trial) if self._pinned else worker.trial)
             busy = [w for w in self._workers if w.trial is not None]
+            if not busy:
+                return
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
             for worker in busy:
                 if worker.conn in ready:
