@@ -361,6 +361,36 @@ def _with_declared_options(name: str) -> typer.Typer:
 app.command()(_command_with(run))  # what `bench --help` lists; Commands swaps in the full command
 
 
+@app.command()
+@known_errors
+def collect(folders: list[Path] = typer.Argument(..., help="Run folders whose finished trials to gather."),
+            into: Path = typer.Option(..., help="The run folder to gather them into (made if missing)."),
+            as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
+    """Gather the trials of several run folders (one per machine, seed or budgeted process) into
+    one, computing nothing: of two files of one trial the newer wins. Then write the folder's
+    results table as `bench run` does; the runs' recorded command lines come along for `bench report`."""
+    from novelbench.benchmark import provenance
+    from novelbench.benchmark.store import ResultStore, check_out_path
+
+    for folder in folders:
+        if not (folder / "trials").is_dir():
+            raise NovelbenchError(f"{folder} is not a run folder (no trials/ folder in it)")
+        if folder.resolve() == into.resolve():
+            raise NovelbenchError(f"--into {into} is also one of the folders to collect")
+    check_out_path(into)
+    store = ResultStore(into, on_warning=lambda m: err_console.print(f"[yellow]{escape(m)}[/]"))
+    store.prepare()
+    copied = store.collect(folders)
+    provenance.collect_runs(into, folders)
+    store.merge([])
+    table = store.folder_table()
+    n_trials = table["trial_id"].nunique() if not table.empty else 0
+    if as_json:
+        out_console.print_json(json.dumps({"into": str(into), "copied": copied, "trials": int(n_trials)}))
+    else:
+        out_console.print(f"{into}: {copied} trial file(s) copied, {n_trials} trial(s) in its results table")
+
+
 @app.command("list")
 @known_errors
 def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:

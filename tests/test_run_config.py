@@ -89,3 +89,20 @@ def test_bad_run_files_are_one_clear_line_before_any_work(tmp_path):
         text = " ".join(result.output.split())
         assert text.startswith("error:") and message in text and "Traceback" not in text, text
         assert not (tmp_path / "a").exists()  # the good first entry did not run either
+
+
+def test_collect_gathers_run_folders_without_recomputing(tmp_path):
+    path = write(tmp_path, TWO_ENTRIES)
+    run_config(path)
+    result = runner.invoke(app, ["collect", str(tmp_path / "a"), str(tmp_path / "b"), "--into", str(tmp_path / "all"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"into": str(tmp_path / "all"), "copied": 3, "trials": 3}
+    assert len((tmp_path / "all" / "runs.jsonl").read_text().splitlines()) == 2  # both runs' command lines
+    again = runner.invoke(app, ["collect", str(tmp_path / "a"), "--into", str(tmp_path / "all"), "--json"])
+    assert json.loads(again.stdout)["copied"] == 0
+    # the gathered folder is a run folder like any: running an entry's trials into it computes nothing
+    rerun = runner.invoke(app, ["run", "-m", "ocsvm", "--dataset", "digits", "--classes", "0", "--device", "cpu",
+                                "--out", str(tmp_path / "all"), "--json"])
+    assert json.loads(rerun.stdout)["ran"] == 0
+    bad = runner.invoke(app, ["collect", str(tmp_path), "--into", str(tmp_path / "all")])
+    assert bad.exit_code == 1 and "is not a run folder" in " ".join(bad.output.split())

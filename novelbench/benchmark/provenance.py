@@ -90,6 +90,16 @@ def record_run(out_dir: Path, run_id: str, n_trials: int, argv: list[str] | None
         f.write(json.dumps(line) + "\n")
 
 
+def collect_runs(out_dir: Path, sources: list[Path]) -> None:
+    """Append the sources' recorded invocations that ``out_dir`` does not hold yet (`bench collect`)."""
+    path = Path(out_dir) / RUNS_FILE
+    have = set(path.read_text().splitlines()) if path.exists() else set()
+    new = [line for source in sources if (Path(source) / RUNS_FILE).exists()
+           for line in (Path(source) / RUNS_FILE).read_text().splitlines() if line.strip() and line not in have]
+    with open(path, "a") as f:
+        f.writelines(line + "\n" for line in dict.fromkeys(new))
+
+
 def read_runs(results: Path) -> list[dict[str, Any]]:
     """The recorded invocations of a run folder (or of the folder of a results file); [] if none."""
     folder = results if results.is_dir() else results.parent

@@ -16,6 +16,7 @@ different methods may share a folder); where code changed, the newest trial of e
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -124,6 +125,18 @@ class ResultStore:
                 newest[key] = (mtime, frame)
         frames = [f for _, f in sorted(newest.values(), key=lambda item: item[0])]
         return pd.concat(frames, ignore_index=True)
+
+    def collect(self, sources: list[Path]) -> int:
+        """Copy the trial files of other run folders here, computing nothing: of two files of one
+        trial id the newer wins, as in any folder. Returns how many files were copied."""
+        copied = 0
+        for source in sources:
+            for path in sorted(Path(source, "trials").glob("*.parquet")):
+                target = self.trials_dir / path.name
+                if not target.exists() or path.stat().st_mtime_ns > target.stat().st_mtime_ns:
+                    shutil.copy2(path, target)  # keeps the time stamp the newest-wins rule reads
+                    copied += 1
+        return copied
 
     def merge(self, trial_ids: list[str]) -> pd.DataFrame:
         """Write the folder's table (Parquet and CSV); return this run's rows, in plan order."""
