@@ -7,9 +7,10 @@ digit one-vs-rest (outliers positive, the `pool` mix of the `mnist` protocol):
 - ``edges``: mean absolute horizontal + vertical pixel difference (more edge energy = more novel);
 and correlates, across the 10 digits, each run table's per-digit mean AUROC with them (Pearson
 and Spearman, with their p-values: 10 digits, so only strong correlations reach significance).
-With ``--fit METHOD --digits ...`` it also trains the method on each digit (the `mnist` protocol's
-split, harness seeding, one CPU thread) and reports, on the test pool, the Spearman correlation of
-its scores with each statistic, over the whole pool and within inliers and outliers separately.
+With ``--fit METHOD --digits ...`` it also takes the method's `mnist` trial on each digit (fitted
+by the harness on one CPU thread, or reused from ``--models``, a `bench run --keep-models` folder)
+and reports, on the test pool, the Spearman correlation of its scores with each statistic, over
+the whole pool and within inliers and outliers separately.
 
     python benchmarks/low_level_cues.py --data-root DATA results/reference/runs/mnist-*.csv
     python benchmarks/low_level_cues.py --data-root DATA --fit g2d --digits 0 1 8
@@ -30,10 +31,11 @@ from sklearn.metrics import roc_auc_score
 
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.execution import to_float
-from novelbench.benchmark.protocols.base import Setting
+from novelbench.benchmark.plan import plan_trials
 from novelbench.benchmark.report import render
-from novelbench.benchmark.seeding import pinned_threads, seed_everything
-from novelbench.registry import PROTOCOLS, get_method
+from novelbench.benchmark.samples import fitted_model
+from novelbench.benchmark.seeding import pinned_threads
+from novelbench.registry import PROTOCOLS
 
 
 def cue_scores(images: np.ndarray) -> dict[str, np.ndarray]:
@@ -53,19 +55,21 @@ def cue_aurocs(data_root: str) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("digit")
 
 
-def fitted_correlations(data_root: str, method: str, digits: list[int], seed: int) -> pd.DataFrame:
-    """Train ``method`` on each digit's `mnist` split; correlate its test-pool scores with the cues."""
-    data = load_dataset("mnist", {"data_root": data_root, "download": False, "image_size": None})
+def fitted_correlations(data_root: str, method: str, digits: list[int], seed: int, models: Path | None) -> pd.DataFrame:
+    """The `mnist` trial of ``method`` on each digit (one CPU thread), fitted by the harness or
+    reused from ``models`` (a `bench run --keep-models` folder); its test-pool scores against the cues."""
+    dataset_params = {"data_root": data_root, "download": False, "image_size": None}
+    trials, _ = plan_trials([method], [], "mnist", {"classes": ",".join(map(str, digits))}, "mnist", dataset_params, [seed], "cpu", 1)
+    data = load_dataset("mnist", dataset_params)
     rows = []
-    for digit in digits:
-        split = PROTOCOLS.create("mnist").split(data, Setting((data.splits["train"].class_names[digit],)), seed)
-        seed_everything(seed)
-        with pinned_threads(1):
-            detector = get_method(method, device="cpu").fit(to_float(split.train.images))
-            scores = np.asarray(detector.score(to_float(split.test.images.images)))
-        outlier = split.test.is_outlier
-        row = {"method": method, "digit": digit, "seed": seed, "AUROC": roc_auc_score(outlier, scores)}
-        for cue, values in cue_scores(split.test.images.images.numpy()).items():
+    for trial in trials:
+        model, _ = fitted_model(trial, models)
+        pool = PROTOCOLS.create(trial.protocol, **trial.protocol_params).split(data, trial.setting, trial.seed).test
+        with pinned_threads(trial.threads):
+            scores = np.asarray(model.score(to_float(pool.images.images)))
+        outlier = pool.is_outlier
+        row = {"method": method, "digit": int(trial.setting.positives[0].split(" - ")[0]), "seed": seed, "AUROC": roc_auc_score(outlier, scores)}
+        for cue, values in cue_scores(pool.images.images.numpy()).items():
             row[f"{cue} AUROC"] = roc_auc_score(outlier, values)
             row[f"rho(score, {cue}) pool"] = spearmanr(scores, values)[0]
             row[f"rho(score, {cue}) inliers"] = spearmanr(scores[~outlier], values[~outlier])[0]
@@ -93,10 +97,11 @@ def main() -> None:
     parser.add_argument("--fit", metavar="METHOD", help="also train METHOD (defaults) on --digits and correlate its scores")
     parser.add_argument("--digits", type=int, nargs="+", default=[0, 1, 8])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", type=Path, help="a `bench run --keep-models` folder to reuse (and keep) the fitted models")
     parser.add_argument("--save", type=Path, metavar="DIR", help="write cues-mnist.csv (and cues-fit-METHOD.csv) here")
     args = parser.parse_args()
     if args.fit:
-        table = fitted_correlations(args.data_root, args.fit, args.digits, args.seed)
+        table = fitted_correlations(args.data_root, args.fit, args.digits, args.seed, args.models)
         print("\nScores of a trained model against the cues (Spearman rho on the test pool):\n")
         print(render(table.round(3), "markdown"))
         if args.save:
