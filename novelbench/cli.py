@@ -147,17 +147,16 @@ def _chosen_protocol_params(protocol: str, given: dict[str, Any], extra: list[st
 
 
 def _summary_table(table, title: str) -> Table:
-    from novelbench.benchmark.summary import fmt, summarize
+    from novelbench.benchmark.summary import LABELS, METRICS, fmt, summarize
 
     summary = summarize(table)
     view = Table(title=title, show_lines=False)
-    for col in ["method", "set", "mix", "n", "AUROC", "AUPR", "F1 quant", "F1 valid", "F1 oracle", "F1 native", "F1 trivial", "fit s"]:
+    for col in ["method", "set", "mix", "n", *(LABELS[m] for m in METRICS), "fit s"]:
         view.add_column(col, justify="left" if col in ("method", "set", "mix") else "right")
     for _, r in summary.iterrows():
         view.add_row(escape(str(r["method"])), str(r["group"]), str(r["mix"]), str(r["n"]),
-                     *(fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in ["auroc", "aupr", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial"]),
-                     f"{r['fit_seconds_mean']:.1f}")
-    view.caption = ("F1 takes inliers as the positive class. Thresholds: quant = flag the known outlier share; valid = tuned on a "
+                     *(fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in METRICS), f"{r['fit_seconds_mean']:.1f}")
+    view.caption = ("F1 takes inliers as the positive class. Thresholds: quantile = flag the known outlier share; validation = tuned on a "
                     "validation mix with labelled outliers; oracle = tuned on the test mix (an upper bound); native = the "
                     "method's own decision; trivial = everything an inlier (the floor). AUROC/AUPR: outliers positive.")
     return view

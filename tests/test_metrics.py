@@ -83,3 +83,18 @@ def test_trivial_f1_floor():
 
 def test_auroc_undefined_without_both_classes():
     assert np.isnan(metrics.auroc(np.zeros(3, bool), np.arange(3.0)))
+
+
+def test_the_one_list_of_metric_columns_is_what_a_trial_writes(synthetic):
+    """summary.METRICS (every table, summary and comparison reads it) names exactly the metric
+    columns rows.mix_rows writes for a test mix."""
+    from novelbench.benchmark.rows import mix_rows
+    from novelbench.benchmark.summary import LABELS, METRICS
+    from novelbench.registry import PROTOCOLS
+
+    proto = PROTOCOLS.create("mnist", outlier_pcts=[50])
+    split = proto.split(synthetic, proto.settings(synthetic)[0], seed=0)
+    scores = np.random.default_rng(0).random(len(split.test.is_outlier))
+    row = mix_rows(split.test, scores, None, None, None)[0]
+    assert set(row) - {"mix", "outlier_pct", "n_test", "n_outliers"} == set(METRICS) == set(LABELS)
+    assert row["f1_trivial"] == metrics.trivial_f1(row["n_outliers"] / row["n_test"])

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 
 from novelbench.benchmark.report import layout_of, metric_label, metric_note
+from novelbench.benchmark.summary import SCORED
 from novelbench.errors import NovelbenchError
 
 #: the identity of a pair: the same positive set, repeat and seed (and so the same split)
 PAIR_KEYS = ["protocol", "dataset", "group", "positives", "repeat", "seed"]
-METRICS = ("auroc", "aupr", "f1_quantile", "f1_validation", "f1_oracle", "f1_native")
 MIN_PAIRS = 6
 CONFIDENCE = 0.95
 RESAMPLES = 9999
@@ -246,8 +246,8 @@ def _holm(pairs: list[Pair]) -> None:
 
 
 def check_metric(table: pd.DataFrame, metric: str) -> None:
-    if metric not in METRICS:
-        raise NovelbenchError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+    if metric not in SCORED:
+        raise NovelbenchError(f"unknown metric {metric!r}; use one of {', '.join(SCORED)}")
     if metric not in table.columns:
         raise NovelbenchError(f"these results have no {metric!r} column")
 

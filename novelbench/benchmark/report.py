@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from novelbench.benchmark import published
-from novelbench.benchmark.metrics import POLICIES
+from novelbench.benchmark.metrics import POLICIES, trivial_f1
 from novelbench.benchmark.protocols.base import ReportLayout
 from novelbench.errors import NovelbenchError
 from novelbench.registry import PROTOCOLS
@@ -159,7 +159,7 @@ def _by_outlier_pct(rows: pd.DataFrame, layout: ReportLayout, policy: str,
         out.append(line)
         shown.append(ref)
     floor = {"method": "trivial floor (all inliers)"}
-    floor.update({f"{p:g}%": f"{2 * (1 - p / 100) / (2 - p / 100):.3f}" for p in pcts})
+    floor.update({f"{p:g}%": f"{trivial_f1(p / 100):.3f}" for p in pcts})
     if layout.auroc_mix:
         floor[auroc_col] = "0.500"
     out.append(floor)
@@ -235,7 +235,7 @@ def draw_outlier_pct_figure(table: pd.DataFrame, protocol: str, policy: str = "q
     fig, ax = plt.subplots(figsize=(8.0, height))
     fig.subplots_adjust(left=0.09, right=0.6, top=1 - 0.45 / height, bottom=(0.75 + 0.11 * n_lines) / height)
     sns.lineplot(data=rows, x="outlier_pct", y=f1_column(policy), hue="method", errorbar="sd", marker="o", ax=ax)
-    ax.plot(pcts, 2 * (1 - pcts / 100) / (2 - pcts / 100), "k--", lw=1, label="trivial floor (all inliers)")
+    ax.plot(pcts, trivial_f1(pcts / 100), "k--", lw=1, label="trivial floor (all inliers)")
     for ref, marker in zip(refs, "sxD^vP*ph"):
         xs = [p for p in pcts if (f"p{p:g}", "f1") in ref.values]
         ax.plot(xs, [ref.value(f"p{p:g}", "f1") for p in xs], linestyle="none", marker=marker, color="grey",

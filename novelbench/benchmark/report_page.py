@@ -21,11 +21,9 @@ import pandas as pd
 
 from novelbench.benchmark import compare as compare_mod
 from novelbench.benchmark import provenance, report
-from novelbench.benchmark.summary import fmt, summarize
+from novelbench.benchmark.summary import LABELS, METRICS, fmt, summarize
 from novelbench.errors import NovelbenchError
 
-SUMMARY_METRICS = [("auroc", "AUROC"), ("aupr", "AUPR"), ("f1_quantile", "F1 quantile"), ("f1_validation", "F1 validation"),
-                   ("f1_oracle", "F1 oracle"), ("f1_native", "F1 native"), ("f1_trivial", "F1 trivial")]
 
 
 _NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?%?( ?± ?(\d+(\.\d*)?|\.\d+))?$|^\d+(/\d+)+$|^\[.*\]$|^-$")
@@ -127,7 +125,7 @@ def summary_section(table: pd.DataFrame, policy: str) -> Section:
         rows = []
         for _, r in part.iterrows():
             rows.append({"method": r["method"], "group": r["group"], "mix": r["mix"], "n": r["n"],
-                         **{label: fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m, label in SUMMARY_METRICS},
+                         **{LABELS[m]: fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in METRICS},
                          "fit s": f"{r['fit_seconds_mean']:.1f}"})
         section.table(f"{protocol} protocol on {dataset}", pd.DataFrame(rows),
                       ["F1 takes inliers as the positive class in every F1 column; AUROC and AUPR take outliers as positive."])

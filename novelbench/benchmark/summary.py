@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-METRICS = ["auroc", "aupr", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial"]
+from novelbench.benchmark.metrics import POLICIES
+
+#: the metric columns of a run table, as rows.mix_rows writes them (a test holds the two together):
+#: AUROC, AUPR, the F1 of each threshold policy, and the trivial floor's F1
+METRICS = ["auroc", "aupr", *(f"f1_{policy}" for policy in POLICIES), "f1_trivial"]
+#: the metrics a method is compared and ranked on (the floor is the same for every method)
+SCORED = [m for m in METRICS if m != "f1_trivial"]
+LABELS = {"auroc": "AUROC", "aupr": "AUPR", **{f"f1_{policy}": f"F1 {policy}" for policy in POLICIES}, "f1_trivial": "F1 trivial"}
 KEYS = ["dataset", "protocol", "method", "group", "mix"]
 
 
