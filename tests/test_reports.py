@@ -236,3 +236,31 @@ def test_report_of_only_failed_trials_still_shows_them(tmp_path):
     html = report_page.render_html(context)
     assert "ValueError: training diverged" in html and '<section id="provenance">' in html
     assert '<section id="summary">' not in html
+
+
+def test_report_opens_with_a_leaderboard_best_rank_first(tmp_path):
+    table = run_table({"weak": 0.7, "best": 0.95, "middle": 0.85}, positives=tuple("01234"))
+    context = report_page.build([tmp_path / "t.csv"], [table])
+    html = report_page.render_html(context)
+    assert html.index('<section id="leaderboard">') < html.index('id="how-to-read"') < html.index('<section id="summary">')
+    board = context["sections"][0].blocks[0]["table"]
+    assert board.columns == ["method", "trials", "AUROC (pool)", "F1 10%", "F1 50%", "mean rank", "s / trial"]
+    assert [r[0] for r in board.rows] == ["best", "middle", "weak", "trivial floor (all inliers)"]
+    ranks = compare.compare(table)[0].ranks
+    assert [r[5] for r in board.rows[:3]] == [f"{ranks[m]:.2f}" for m in ("best", "middle", "weak")]
+    assert board.rows[0][2] == f"{table[(table['method'] == 'best') & (table['mix'] == 'pool')]['auroc'].mean():.3f}"
+    assert board.rows[-1][3] == "0.947" and board.rows[0][6] == "1.6"  # the floor at 10 %; fit + score seconds
+
+
+def test_reports_show_no_path_of_the_machine_they_were_made_on(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    assert invoke("run", "-m", "ocsvm", "--dataset", "synthetic", "--classes", "hbar,ring", "--out", run).exit_code == 0
+    monkeypatch.setattr(sys, "argv", ["bench", "run", "--data-root", str(tmp_path / "data"), "--out", str(run)])
+    (run / "runs.jsonl").write_text(json.dumps({"command": f"bench run -m ocsvm --data-root {tmp_path / 'data'} --out {run}"}) + "\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("report", run, "--out", tmp_path / "r.html", "--out", tmp_path / "r.md")
+    assert result.exit_code == 0, result.output
+    for page in ("r.html", "r.md"):
+        text = (tmp_path / page).read_text()
+        assert str(tmp_path) not in text
+        assert "bench run -m ocsvm --data-root DATA_ROOT --out run" in text

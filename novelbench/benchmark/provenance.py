@@ -31,6 +31,44 @@ def command_line(argv: list[str] | None = None) -> str:
     return " ".join([program] + [shlex.quote(a) for a in argv[1:]])
 
 
+#: flags whose value is the data folder: pages show it as DATA_ROOT, never a machine's path
+DATA_FLAGS = ("--data-root", "--worker-data-root")
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a page may show it: relative to the working directory (as given if relative)."""
+    path = str(path)
+    return os.path.relpath(path) if os.path.isabs(path) else path
+
+
+def portable_command(command: str, out_dir: str | Path | None = None) -> str:
+    """A recorded command line with no path of the machine it ran on: the data folder becomes
+    DATA_ROOT, ``--out`` the run folder as the reader names it (``out_dir``), any other absolute
+    path is shown relative to the working directory."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    shown, replace_next = [], None
+    for word in words:
+        flag, eq, value = word.partition("=")
+        if replace_next is not None:
+            shown.append(replace_next(word))
+            replace_next = None
+            continue
+        rule = (lambda v: "DATA_ROOT") if flag in DATA_FLAGS else (
+            (lambda v: shown_path(out_dir)) if flag == "--out" and out_dir is not None else None)
+        if rule and eq:
+            shown.append(f"{flag}={rule(value)}")
+        elif rule:
+            shown.append(word)
+            replace_next = rule
+        else:
+            shown.append(f"{flag}={shown_path(value)}" if eq and flag.startswith("--") and os.path.isabs(value)
+                         else shown_path(word) if os.path.isabs(word) else word)
+    return " ".join(shlex.quote(w) for w in shown)
+
+
 def git_commit() -> str | None:
     """The commit of the novelbench source when it is a git checkout (``+dirty`` with local edits)."""
     here = Path(novelbench.__file__).resolve().parent

@@ -207,15 +207,48 @@ def figure_protocols(table: pd.DataFrame) -> list[str]:
     return [p for p in dict.fromkeys(table["protocol"]) if layout_of(p).figure]
 
 
+#: with more methods than this, the figure leaves out the std bands (they would hide the lines)
+MAX_BANDS = 4
+MARKERS = "osD^vP*Xph<>"
+DASHES = ["-", "--", ":", "-."]
+
+
+def _key(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+def _published_family(ref: published.Reference, families: list[str]) -> str | None:
+    """The plotted method (registry name) a published row is a value of: the longest one whose
+    name starts the published name ("alocc" for "ALOCC D(R(X))", "deep-svdd" for "Deep SVDD")."""
+    found = [f for f in families if _key(ref.method).startswith(_key(f))]
+    return max(found, key=len) if found else None
+
+
+def _line_styles(methods: dict[str, str]) -> dict[str, tuple]:
+    """(colour, marker, dash) per plotted label: one colour per method (registry name), so its
+    settings and its published points share it; settings of one method differ in dash and marker."""
+    import matplotlib.pyplot as plt
+
+    families = list(dict.fromkeys(methods.values()))
+    colours = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors  # 18 distinct colours
+    styles, seen = {}, {}
+    for label, family in methods.items():
+        k = seen[family] = seen.get(family, -1) + 1
+        styles[label] = (colours[families.index(family) % len(colours)], MARKERS[(families.index(family) + k) % len(MARKERS)],
+                         DASHES[k % len(DASHES)])
+    return styles
+
+
 def draw_outlier_pct_figure(table: pd.DataFrame, protocol: str, policy: str = "quantile", which: str = "all"):
-    """F1 vs outlier %, one line per method, band = std over classes and seeds, dashed trivial
-    floor, published reference points (filled: same dataset; hollow: another dataset), and the
-    F1 policy and sources written under the plot. Returns the matplotlib figure."""
+    """F1 vs outlier %, one line per method setting (one colour per method, its settings told
+    apart by dash and marker), a std band per line when there are at most MAX_BANDS lines, the
+    dashed trivial floor, and published points (filled: same dataset; hollow: another dataset) in
+    the colour of the method they are published values of (grey for a method not plotted); the F1
+    policy and sources are written under the plot. Returns the matplotlib figure."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     if not layout_of(protocol).figure:
         raise NovelbenchError(f"protocol {protocol!r} has no F1-vs-outlier-% figure")
@@ -231,18 +264,38 @@ def draw_outlier_pct_figure(table: pd.DataFrame, protocol: str, policy: str = "q
     wrapped = [textwrap.fill(n, 120) for n in notes]
     n_lines = sum(w.count("\n") + 1 for w in wrapped)
 
-    height = 4.2 + 0.11 * n_lines
-    fig, ax = plt.subplots(figsize=(8.0, height))
-    fig.subplots_adjust(left=0.09, right=0.6, top=1 - 0.45 / height, bottom=(0.75 + 0.11 * n_lines) / height)
-    sns.lineplot(data=rows, x="outlier_pct", y=f1_column(policy), hue="method", errorbar="sd", marker="o", ax=ax)
+    names = rows["method_name"] if "method_name" in rows else rows["method"]
+    methods = dict(sorted(dict(zip(rows["method"], names)).items(), key=lambda item: list(dict.fromkeys(names)).index(item[1])))
+    styles = _line_styles(methods)
+    bands = len(methods) <= MAX_BANDS
+    plot_h = max(3.2, 0.155 * (len(methods) + len(refs) + 1))  # the legend beside the plot fits its height
+    notes_h = 0.2 + 0.11 * n_lines
+    height = plot_h + notes_h + 1.1  # + title and x axis
+    legend_w = 0.6 + 0.064 * max(len(label) for label in [*methods, *(r.short_label() for r in refs)])
+    width = max(8.0, 4.9 + legend_w)
+    fig, ax = plt.subplots(figsize=(width, height))
+    fig.subplots_adjust(left=0.72 / width, right=1 - legend_w / width, top=1 - 0.5 / height, bottom=(notes_h + 0.6) / height)
+    stats = rows.groupby(["method", "outlier_pct"], sort=False)[f1_column(policy)].agg(["mean", "std"])
+    for method, (colour, marker, dash) in styles.items():
+        line = stats.loc[method].sort_index()
+        ax.plot(line.index, line["mean"], color=colour, marker=marker, linestyle=dash, ms=4, lw=1.4, label=method)
+        if bands:
+            std = line["std"].fillna(0)
+            ax.fill_between(line.index, line["mean"] - std, line["mean"] + std, color=colour, alpha=0.15, lw=0)
     ax.plot(pcts, trivial_f1(pcts / 100), "k--", lw=1, label="trivial floor (all inliers)")
-    for ref, marker in zip(refs, "sxD^vP*ph"):
+    families = list(dict.fromkeys(methods.values()))
+    for ref, marker in zip(refs, "sDo^vP*ph"):
         xs = [p for p in pcts if (f"p{p:g}", "f1") in ref.values]
-        ax.plot(xs, [ref.value(f"p{p:g}", "f1") for p in xs], linestyle="none", marker=marker, color="grey",
-                markerfacecolor="grey" if ref.comparable else "none", label=ref.short_label())
+        family = _published_family(ref, families)
+        colour = styles[next(m for m, f in methods.items() if f == family)][0] if family else "grey"
+        ax.plot(xs, [ref.value(f"p{p:g}", "f1") for p in xs], linestyle="none", marker=marker, ms=7, color=colour,
+                markerfacecolor=colour if ref.comparable else "none", markeredgecolor="black" if ref.comparable else colour,
+                markeredgewidth=0.7 if ref.comparable else 1.4, label=ref.short_label())
     ax.set_xlabel("outliers in the test mix (%)")
     ax.set_ylabel(f"F1, inliers positive ({policy} threshold)")
-    ax.set_title(f"{', '.join(datasets)}: F1 vs outlier share (band: std over classes and seeds)", fontsize=9)
+    band = "band: std over classes and seeds" if bands else f"no std bands beyond {MAX_BANDS} lines: std in the tables"
+    ax.set_title(f"{', '.join(datasets)}: F1 vs outlier share, mean over classes and seeds\n{band}; "
+                 "big markers: published values, in their method's colour", fontsize=8, loc="left")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     fig.text(0.02, 0.02, "\n".join(wrapped), fontsize=6.5, va="bottom", ha="left", color="#333333")
     return fig

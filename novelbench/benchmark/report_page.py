@@ -21,6 +21,7 @@ import pandas as pd
 
 from novelbench.benchmark import compare as compare_mod
 from novelbench.benchmark import provenance, report
+from novelbench.benchmark.metrics import trivial_f1
 from novelbench.benchmark.summary import LABELS, METRICS, fmt, summarize
 from novelbench.errors import NovelbenchError
 
@@ -116,6 +117,47 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def leaderboard_section(table: pd.DataFrame, policy: str, comparisons: list) -> Section:
+    """Per protocol and dataset, one row per method: AUROC on the protocol's own mix, F1 at each
+    outlier share, the mean rank of the paired comparison and seconds per trial; best rank first."""
+    section = Section("leaderboard", "Leaderboard",
+                      "One row per method, best mean rank first; mean over positive sets, repeats and seeds (trials: how many).")
+    ok = table[table["status"] == "ok"]
+    for (protocol, dataset), part in ok.groupby(["protocol", "dataset"], sort=False):
+        auroc_mix = compare_mod.default_mix(protocol) or "pool"
+        ranked = next((c for c in comparisons if (c.protocol, c.dataset, c.scope) == (protocol, dataset, "all positive sets")
+                       and c.ranks is not None), None)
+        ranks = ranked.ranks if ranked is not None else pd.Series(dtype=float)
+        mixes = part[part["mix"] != "pool"]
+        f1 = mixes.pivot_table(index="method", columns="outlier_pct", values=report.f1_column(policy), aggfunc="mean")
+        trials = part.drop_duplicates("trial_id")
+        board = pd.DataFrame({
+            "trials": trials.groupby("method")["trial_id"].count(),
+            f"AUROC ({auroc_mix})": part[part["mix"] == auroc_mix].groupby("method")["auroc"].mean(),
+            **{f"F1 {p:g}%": f1[p] for p in f1.columns},
+            "mean rank": ranks,
+            "s / trial": (trials["fit_seconds"] + trials["score_seconds"]).groupby(trials["method"]).mean(),
+        }).reindex(list(dict.fromkeys(part["method"])))
+        board = board.sort_values(["mean rank", f"AUROC ({auroc_mix})"], ascending=[True, False], na_position="last", kind="stable")
+        shown = board.reset_index(names="method").astype({"trials": int})
+        for col in shown.columns[2:]:
+            digits = 2 if col == "mean rank" else 1 if col == "s / trial" else 3
+            shown[col] = shown[col].map(lambda v, d=digits: "-" if pd.isna(v) else f"{v:.{d}f}")
+        floor = {"method": "trivial floor (all inliers)", "trials": "-", f"AUROC ({auroc_mix})": "0.500",
+                 **{f"F1 {p:g}%": f"{trivial_f1(p / 100):.3f}" for p in f1.columns}, "mean rank": "-", "s / trial": "-"}
+        devices = trials.groupby("method")["device"].agg(lambda d: ", ".join(sorted({str(v).split(":")[0] for v in d})))
+        shown["s / trial"] += shown["method"].map(lambda m: "" if devices.get(m, "cpu") == "cpu" else f" ({devices[m]})")
+        shown = pd.concat([shown, pd.DataFrame([floor])], ignore_index=True)
+        rank_note = (f"Mean rank: of {report.metric_label(ranked.metric)} on the {ranked.mix} mix over the {ranked.blocks} trials "
+                     "every method has (1 = best; see Paired comparison)." if ranked is not None else
+                     "Mean rank: none (it needs 3+ methods sharing enough trials; see Paired comparison).")
+        section.table(f"{protocol} protocol on {dataset}", shown,
+                      [f"F1 with inliers as the positive class, {policy} threshold, at each outlier share of the test mix; "
+                       f"AUROC with outliers positive on the {auroc_mix} mix; s / trial: fit + scoring seconds (on the CPU unless a device is named).",
+                       rank_note])
+    return section
+
+
 def summary_section(table: pd.DataFrame, policy: str) -> Section:
     section = Section("summary", "Summary per method and test mix",
                       "Mean ± std over positive sets, repeats and seeds; n = trials. Each F1 column is one threshold "
@@ -127,8 +169,9 @@ def summary_section(table: pd.DataFrame, policy: str) -> Section:
             rows.append({"method": r["method"], "group": r["group"], "mix": r["mix"], "n": r["n"],
                          **{LABELS[m]: fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in METRICS},
                          "fit s": f"{r['fit_seconds_mean']:.1f}"})
-        section.table(f"{protocol} protocol on {dataset}", pd.DataFrame(rows),
-                      ["F1 takes inliers as the positive class in every F1 column; AUROC and AUPR take outliers as positive."])
+        section.table(f"{protocol} protocol on {dataset} ({len(rows)} rows; click to open)", pd.DataFrame(rows),
+                      ["F1 takes inliers as the positive class in every F1 column; AUROC and AUPR take outliers as positive."],
+                      collapsed=True)
     return section
 
 
@@ -148,14 +191,12 @@ def protocol_section(table: pd.DataFrame, policy: str, which: str) -> Section:
     return section
 
 
-def compare_section(table: pd.DataFrame, metric: str, mix: str | None, min_pairs: int) -> Section:
+def compare_section(comparisons: list, why_none: str) -> Section:
     section = Section("compare", "Paired comparison",
                       "Trials of different methods are paired on the same positive set, repeat and seed (the same "
                       "training images and test mix).")
-    try:
-        comparisons = compare_mod.compare(table, metric, mix, min_pairs)
-    except NovelbenchError as exc:
-        section.text(str(exc))
+    if why_none:
+        section.text(why_none)
         return section
     if comparisons:
         section.text(comparisons[0].note)
@@ -211,16 +252,16 @@ def provenance_section(inputs: list[Path], tables: list[pd.DataFrame], argv: lis
                       "A run folder's runs.jsonl records each bench run (command line, commit, versions, device, CPU); trial "
                       "rows also carry their own versions, device, precision and threads (per-trial table).")
     env = provenance.environment()
-    rows = [["command", provenance.command_line(argv)], ["written", _utc(provenance.now())]]
+    rows = [["command", provenance.portable_command(provenance.command_line(argv))], ["written", _utc(provenance.now())]]
     section.table("This report", TableBlock(["what", "value"], rows + [[k.replace("_", " "), str(v)] for k, v in env.items()], kv=True))
     for path, frame in zip(inputs, tables):
         recorded = provenance.read_runs(path)
         for i, rec in enumerate(recorded):
-            what = [["command", rec.get("command", "-")], ["started", _utc(str(rec.get("started", "-")))],
+            what = [["command", provenance.portable_command(rec.get("command", "-"), path)], ["started", _utc(str(rec.get("started", "-")))],
                     ["trials planned", str(rec.get("trials", "-"))], ["git commit", rec.get("git_commit", "-")],
                     ["versions", " ".join(f"{k}={rec.get(k)}" for k in ("novelbench", "torch", "sklearn", "numpy", "python"))],
                     ["devices", rec.get("devices", "-")], ["cpu", rec.get("cpu", "-")], ["platform", rec.get("platform", "-")]]
-            section.table(f"Run {path}" + (f" ({i + 1} of {len(recorded)} invocations)" if len(recorded) > 1 else ""),
+            section.table(f"Run {provenance.shown_path(path)}" + (f" ({i + 1} of {len(recorded)} invocations)" if len(recorded) > 1 else ""),
                           TableBlock(["what", "value"], what, kv=True))
         if not recorded:
             versions = ", ".join(sorted(set(map(str, frame.get("versions", pd.Series(dtype=str)).dropna()))))
@@ -230,7 +271,7 @@ def provenance_section(inputs: list[Path], tables: list[pd.DataFrame], argv: lis
             what = [["command", "not recorded (a results file without its run folder's runs.jsonl)"], ["trials ran", when],
                     ["git commit", "not recorded"], ["versions (from the trial rows)", versions or "-"],
                     ["devices (from the trial rows)", devices or "-"], ["cpu", "not recorded"]]
-            section.table(f"Run {path}", TableBlock(["what", "value"], what, kv=True))
+            section.table(f"Run {provenance.shown_path(path)}", TableBlock(["what", "value"], what, kv=True))
     return section
 
 
@@ -242,9 +283,15 @@ def build(inputs: list[Path], tables: list[pd.DataFrame], policy: str = "quantil
     table = pd.concat(tables, ignore_index=True)
     ok = table[table["status"] == "ok"]
     compare_mod.check_metric(ok if not ok.empty else pd.DataFrame(columns=[metric]), metric)
-    sections = [summary_section(table, policy)] if not ok.empty else []
+    comparisons, why_none = [], ""
     if not ok.empty:
-        sections += [protocol_section(table, policy, which), compare_section(table, metric, mix, min_pairs), timing_section(table)]
+        try:
+            comparisons = compare_mod.compare(table, metric, mix, min_pairs)
+        except NovelbenchError as exc:
+            why_none = str(exc)
+    sections = [leaderboard_section(table, policy, comparisons), summary_section(table, policy)] if not ok.empty else []
+    if not ok.empty:
+        sections += [protocol_section(table, policy, which), compare_section(comparisons, why_none), timing_section(table)]
     sections += [failed_section(table), provenance_section(inputs, tables, argv)]
     methods = list(dict.fromkeys(table["method"]))
     where = ", ".join(f"{p}/{d}" for p, d in dict.fromkeys(zip(table["protocol"], table["dataset"])))
@@ -252,7 +299,7 @@ def build(inputs: list[Path], tables: list[pd.DataFrame], policy: str = "quantil
         "title": title or f"novelbench report: {', '.join(methods)} on {where}",
         "f1_note": report.f1_note(policy), "policy": policy, "metric": metric,
         "policies": [*report.POLICY_TEXT.items(), ("trivial", "everything called an inlier: the floor, 2(1 - p)/(2 - p) at outlier share p")],
-        "inputs": [str(p) for p in inputs], "generated": _utc(provenance.now()),
+        "inputs": [provenance.shown_path(p) for p in inputs], "generated": _utc(provenance.now()),
         "n_trials": table["trial_id"].nunique(), "n_failed": table.loc[table["status"] != "ok", "trial_id"].nunique(),
         "sections": sections,
     }
