@@ -2,10 +2,11 @@
 
 A results row carries what rebuilds its trial: the method and its ``p_*`` overrides, protocol,
 dataset, positive set, repeat, seed, device type and threads. Protocol options that decide
-numbers (``--transductive``, ``--max-per-class`` ...) are not in the row, but its ``config_id``
-is the hash of the whole experiment: verify rebuilds the trial with the protocol's defaults
-(each true/false option both ways, plus any ``--protocol-option`` given) and keeps the
-candidate whose config id equals the row's. A row no candidate matches is skipped with that
+numbers (``--transductive``, ``--outlier-pcts`` ...) are not in the row, but its ``config_id``
+is the hash of the whole experiment: verify rebuilds the trial with the protocol's defaults and
+the values the rows make plausible (each true/false option both ways, the rows' outlier
+percentages, ``val_share`` 0 where no row has a validation F1), plus any ``--protocol-option``
+given, and keeps the candidate whose config id equals the row's. A row no candidate matches is skipped with that
 reason, never re-run as a guess. Today's trial id is compared with the row's: the same id means
 the same code computed both numbers; another id means the code changed since, so numbers may
 legitimately differ.
@@ -44,12 +45,12 @@ NOT_RECORDED = "not recorded"
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A results table with text columns as text and floats exactly as written (CSV included)."""
+    """A results table with text columns as text (a CSV's p_* value "40" stays "40", not 40.0)."""
     table = read_results(path)
     path = Path(path)
     if path.suffix == ".csv":
         text = {c: str for c in table.columns if c.startswith("p_") or c in TEXT_COLUMNS}
-        table = pd.read_csv(path, dtype=text, float_precision="round_trip")
+        table = pd.read_csv(path, dtype=text)  # pandas parses floats exactly as written (round trip)
     return table
 
 
@@ -146,17 +147,31 @@ class Planned:
         return None if self.trial is None else self.trial.trial_id == self.trial_id
 
 
-def _protocol_candidates(protocol: str, given: dict[str, str]) -> list[dict[str, Any]]:
-    """Full option values of the protocol: ``given`` (only options it has) and every true/false
-    identity option it was not given, both ways."""
+def _option_values(option, rows: pd.DataFrame) -> list[Any]:
+    """Values of a protocol option that the rows make plausible, the default first: both values
+    of a true/false option; the outlier percentages of the rows' mixes; ``val_share`` 0 when no
+    row has a validation F1."""
+    values = [option.default]
+    if option.kind == "bool":
+        values.append(not option.default)
+    elif option.name == "outlier_pcts" and "outlier_pct" in rows:
+        values.append(sorted({float(p) for m, p in zip(rows["mix"], rows["outlier_pct"]) if _text(m) != "pool"}))
+    elif option.name == "val_share" and "f1_validation" in rows and rows["f1_validation"].isna().all():
+        values.append(0.0)
+    return [v for i, v in enumerate(values) if v not in values[:i]]
+
+
+def _protocol_candidates(protocol: str, given: dict[str, str], rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """Full option values of the protocol to try: ``given`` (only options it has), and for every
+    identity option not given, the values ``_option_values`` finds plausible."""
     cls = PROTOCOLS.get(protocol)
     options = {o.name: o for o in getattr(cls, "options", ())}
     own = {k: v for k, v in given.items() if k in options}
-    flips = [o.name for o in options.values() if o.kind == "bool" and not o.selects and o.name not in own]
+    free = [o for o in options.values() if not o.selects and o.name not in own]
     out = []
-    for combo in itertools.product(*([options[n].default, not options[n].default] for n in flips)):
+    for combo in itertools.product(*(_option_values(o, rows) for o in free)):
         try:
-            proto = PROTOCOLS.create(protocol, **own, **dict(zip(flips, combo)))
+            proto = PROTOCOLS.create(protocol, **own, **{o.name: v for o, v in zip(free, combo)})
         except NovelbenchError:
             continue  # an inconsistent combination
         out.append({o.name: getattr(proto, o.name) for o in proto.options})
@@ -183,7 +198,7 @@ def rebuild(source: Path, trial_id: str, rows: pd.DataFrame, data_root: str | No
         data_identity = DATASETS.create(dataset, **dataset_params).identity()
         setting = Setting(tuple(_text(row["positives"]).split("|")), int(row.get("repeat") or 0), _text(row.get("group")))
         threads = int(row["threads"]) if _text(row.get("threads")) else 1
-        candidates = _protocol_candidates(protocol, protocol_options)
+        candidates = _protocol_candidates(protocol, protocol_options, rows)
     except (NovelbenchError, KeyError, ValueError) as exc:
         planned.skip = f"cannot rebuild the trial from its row: {exc}"
         return planned
@@ -224,7 +239,9 @@ class Outcome:
 
     def summary(self) -> dict[str, Any]:
         p, row = self.planned, self.planned.rows.iloc[0]
-        differs = "; ".join(f"{c['what']}: {c['old']} -> {c['new']}" for c in self.compute)
+        differs = "; ".join(f"{c['what']}: {c['old']} -> {c['new']}" for c in self.compute if c["old"] != NOT_RECORDED)
+        if any(c["old"] == NOT_RECORDED for c in self.compute):  # rows older than the compute columns
+            differs = "; ".join(filter(None, ["compute identity not recorded in the old row", differs]))
         return {"run": str(p.source), "trial_id": p.trial_id, "trial_id_now": p.trial.trial_id if p.trial else "",
                 "same_trial_id": p.same_trial_id, "method": _text(row.get("method")), "positives": _text(row.get("positives")),
                 "repeat": int(row.get("repeat") or 0), "seed": int(row["seed"]), "device": _text(row.get("device")),
