@@ -505,12 +505,43 @@ def _protocol_option_pairs(specs: list[str]) -> dict[str, str]:
     return pairs
 
 
+def _rerun(planned: list, folder: Path, jobs: int | None, quiet: bool) -> dict:
+    """Re-run ``planned`` trials into the scratch ``folder`` (one executor per device type, with
+    progress); new rows per old trial id. Ctrl-C keeps what finished, for the next verify."""
+    from novelbench.benchmark import verify as verify_mod
+
+    new_rows: dict = {}
+    for device in dict.fromkeys(p.trial.device for p in planned if p.trial):
+        group = [p for p in planned if p.trial and p.trial.device == device]
+        executor = make_executor(None, _effective_jobs(jobs, group[0].trial.threads, device), device,
+                                 note=lambda m: err_console.print(escape(m)))
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TimeRemainingColumn(), console=err_console, disable=quiet)
+
+        def on_trial(done, rows, cached):
+            if rows and rows[0]["status"] != "ok":
+                err_console.print(f"[red]failed[/] {escape(done.describe())}: {escape(rows[0]['error'])}")
+            elif rows:
+                err_console.print(f"re-ran {escape(done.describe())} in {rows[0]['fit_seconds'] + rows[0]['score_seconds']:.0f}s")
+            progress.update(task, advance=1, description="reused from scratch" if cached else escape(done.describe()))
+
+        provenance.record_run(folder, run_id_for([p.trial for p in group]), len(group))
+        with progress:
+            task = progress.add_task("starting", total=len(group))
+            try:
+                new_rows.update(verify_mod.rerun(group, folder, executor, on_trial))
+            except KeyboardInterrupt:
+                err_console.print(f"[yellow]interrupted[/]: re-runs finished so far are kept in {folder}; the same command resumes")
+                raise typer.Exit(130)
+    return new_rows
+
+
 @app.command()
 @known_errors
 def verify(
     runs: list[Path] = typer.Argument(..., help="Run folders or results .csv/.parquet files whose trials to re-run."),
-    sample: Optional[int] = typer.Option(None, min=1, help="Re-run K trials per table, drawn reproducibly (--seed) and spread over methods, positive sets and seeds. Default: every trial."),
-    trial: list[str] = typer.Option([], "--trial", help="Re-run this trial (its id, or a unique prefix). Repeatable."),
+    sample: Optional[int] = typer.Option(None, min=1, help="Re-run K trials per table, drawn reproducibly (--seed) among those this machine can run, spread over methods, positive sets and seeds. Default: every trial."),
+    trial: list[str] = typer.Option([], "--trial", help="Re-run this trial (its id, or a unique prefix); with --sample, in addition to the K drawn. Repeatable."),
     tolerance: float = typer.Option(1e-3, min=0.0, help="Largest |new - old| of any metric that still counts as reproduced (verdict 'within T'); beyond it the exit code is 1."),
     seed: int = typer.Option(0, min=0, help="Seed of the --sample draw."),
     data_root: Optional[Path] = typer.Option(None, help="Folder holding the data, as in `bench run`. Default: $NOVELBENCH_DATA_ROOT or ./data."),
@@ -536,24 +567,22 @@ def verify(
     from novelbench.benchmark import compute
     from novelbench.benchmark import verify as verify_mod
 
-    if trial and sample is not None:
-        raise NovelbenchError("give either --sample or --trial, not both")
     for target in out:
         if target.suffix not in (".csv", ".md", ".json"):
             raise NovelbenchError(f"--out {target}: the verification table is written as .csv, .md or .json")
     options = _protocol_option_pairs(protocol_option)
+    cuda_here = torch.cuda.is_available()
     scratch_root = scratch or verify_mod.default_scratch_root()
     sources = []
     for path in runs:
         trials = verify_mod.trials_of(verify_mod.read_table(path))
         folder = verify_mod.scratch_folder(scratch_root, path)
         verify_mod.check_scratch(folder, path)
-        sources.append((path, trials, verify_mod.select(trials, trial, sample, seed, torch.cuda.is_available()), folder))
+        sources.append((path, trials, verify_mod.select(trials, trial, sample, seed, cuda_here), folder))
     verify_mod.check_wanted(trial, [t for _, trials, _, _ in sources for t in trials], runs)
 
-    here = compute.identity("cuda" if torch.cuda.is_available() else "cpu")
+    here = compute.identity("cuda" if cuda_here else "cpu")
     err_console.print("this machine: " + escape("; ".join(v for v in here.values() if v)), highlight=False)
-    cuda_here = torch.cuda.is_available()
     outcomes = []
     for path, trials, chosen, folder in sources:
         planned = [verify_mod.rebuild(path, t, trials[t], str(data_root) if data_root else None, image_size, options, cuda_here)
@@ -565,48 +594,25 @@ def verify(
             outcomes += done
             if not as_json:
                 _print_frame(verify_mod.display_frame(done), f"verify {path}: dry run")
-            continue
-        new_rows: dict = {}
-        for device in dict.fromkeys(p.trial.device for p in planned if p.trial):
-            group = [p for p in planned if p.trial and p.trial.device == device]
-            threads = group[0].trial.threads
-            executor = make_executor(None, _effective_jobs(jobs, threads, device), device, note=lambda m: err_console.print(escape(m)))
-            progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                TimeRemainingColumn(), console=err_console, disable=as_json)
-
-            def on_trial(done, rows, cached):
-                if rows and rows[0]["status"] != "ok":
-                    err_console.print(f"[red]failed[/] {escape(done.describe())}: {escape(rows[0]['error'])}")
-                elif rows:
-                    err_console.print(f"re-ran {escape(done.describe())} in {rows[0]['fit_seconds'] + rows[0]['score_seconds']:.0f}s")
-                progress.update(task, advance=1, description="reused from scratch" if cached else escape(done.describe()))
-
-            provenance.record_run(folder, run_id_for([p.trial for p in group]), len(group))
-            with progress:
-                task = progress.add_task("starting", total=len(group))
-                try:
-                    new_rows.update(verify_mod.rerun(group, folder, executor, on_trial))
-                except KeyboardInterrupt:
-                    err_console.print(f"[yellow]interrupted[/]: re-runs finished so far are kept in {folder}; the same command resumes")
-                    raise typer.Exit(130)
-        done = [verify_mod.compare(p, new_rows.get(p.trial_id), tolerance) for p in planned]
-        outcomes += done
-        if not as_json:
-            _print_frame(verify_mod.display_frame(done), f"verify {path} (tolerance {tolerance:g})",
-                         "same id: today's code gives the row's trial id (no: the code changed since, numbers may differ)")
+        else:
+            new_rows = _rerun(planned, folder, jobs, as_json)
+            done = [verify_mod.compare(p, new_rows.get(p.trial_id), tolerance) for p in planned]
+            outcomes += done
+            if not as_json:
+                _print_frame(verify_mod.display_frame(done), f"verify {path} (tolerance {tolerance:g})",
+                             "same id: today's code gives the row's trial id (no: the code changed since, numbers may differ)")
         for target in out:
             verify_mod.write_table(outcomes, target)
     for target in out:
         err_console.print(f"wrote {target}")
     if as_json:
-        out_console.print_json(json.dumps([o.to_dict() for o in outcomes], default=str))
+        out_console.print_json(verify_mod.to_json(outcomes))
     if dry_run:
         return
-    counts = {}
+    counts: dict[str, int] = {}
     for o in outcomes:
-        kind = o.verdict.split(" ")[0]
-        counts[kind] = counts.get(kind, 0) + 1
-    err_console.print(", ".join(f"{n} {kind}" for kind, n in counts.items()) + f" (tolerance {tolerance:g})", highlight=False)
+        counts[o.verdict] = counts.get(o.verdict, 0) + 1
+    err_console.print(", ".join(f"{n} {kind}" for kind, n in counts.items()) + f" of {len(outcomes)} trial(s)", highlight=False)
     if not any(o.verdict not in ("skipped",) for o in outcomes):
         raise NovelbenchError("no chosen trial could be re-run here (see each one's note)")
     if any(verify_mod.is_beyond(o) or o.verdict == "failed" for o in outcomes):

@@ -139,7 +139,6 @@ def test_a_cuda_row_is_skipped_on_a_machine_without_cuda(fresh_run, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--trial", "deadbeef"], "trial deadbeef is in none of"),
-    (["--trial", "x", "--sample", "2"], "give either --sample or --trial, not both"),
     (["--out", "v.txt"], "written as .csv, .md or .json"),
     (["--protocol-option", "val_share"], "must look like NAME=VALUE"),
 ])
@@ -165,3 +164,11 @@ def test_a_sample_is_reproducible_and_spread_over_methods_and_positives():
     chosen = [frames[t].iloc[0] for t in picked]
     assert len({c["positives"] for c in chosen}) == 3 and len({c["method"] for c in chosen}) == 2
     assert len(verify.pick_spread(frames, 50, seed=0)) == len(frames)
+
+
+def test_named_trials_join_the_sample_and_prefixes_name_them(fresh_run, tmp_path):
+    ids = list(dict.fromkeys(pd.read_csv(fresh_run / "results.csv")["trial_id"]))
+    result, outcomes = verify_json(fresh_run, "--scratch", tmp_path / "s", "--dry-run", "--trial", ids[1][:8], "--sample", "1")
+    assert result.exit_code == 0, result.output
+    assert [o["trial_id"] for o in outcomes] == [ids[1], ids[0]]
+    assert {o["verdict"] for o in outcomes} == {"would re-run"}

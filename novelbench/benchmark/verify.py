@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -112,13 +113,14 @@ def runnable_here(rows: pd.DataFrame, cuda_here: bool) -> bool:
 
 
 def select(trials: dict[str, pd.DataFrame], wanted: list[str], sample: int | None, seed: int, cuda_here: bool) -> list[str]:
-    """Trial ids to verify: ``wanted`` (full ids or unique prefixes found in this table), a
-    spread sample of ``sample`` among the trials this machine can re-run, or every trial."""
-    if wanted:
-        return [t for t in trials if any(t.startswith(w) for w in wanted)]
-    if sample is not None:
-        return pick_spread({t: rows for t, rows in trials.items() if runnable_here(rows, cuda_here)}, sample, seed)
-    return list(trials)
+    """Trial ids to verify: those ``wanted`` names (full ids or prefixes) in this table, plus a
+    spread sample of ``sample`` others among the trials this machine can re-run; every trial
+    when neither is given."""
+    named = [t for t in trials if any(t.startswith(w) for w in wanted)]
+    if sample is None:
+        return named if wanted else list(trials)
+    others = {t: rows for t, rows in trials.items() if t not in named and runnable_here(rows, cuda_here)}
+    return named + pick_spread(others, sample, seed)
 
 
 def check_wanted(wanted: list[str], found: list[str], sources: list[Path]) -> None:
@@ -358,13 +360,26 @@ def display_frame(outcomes: list[Outcome], with_run: bool = False) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def _plain(value: Any) -> Any:
+    """JSON-safe: NaN and inf (a number missing on one side) become null."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_json(outcomes: list[Outcome], indent: int | None = None) -> str:
+    return json.dumps(_plain([o.to_dict() for o in outcomes]), indent=indent)
+
+
 def write_table(outcomes: list[Outcome], path: Path) -> None:
     """The verification table: .csv / .md (one row per trial) or .json (every number)."""
-    import json
-
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".json":
-        path.write_text(json.dumps([o.to_dict() for o in outcomes], indent=1, default=str) + "\n")
+        path.write_text(to_json(outcomes, indent=1) + "\n")
     elif path.suffix == ".md":
         from novelbench.benchmark.report import render
 
