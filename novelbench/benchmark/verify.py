@@ -383,6 +383,7 @@ def write_table(outcomes: list[Outcome], path: Path) -> None:
     elif path.suffix == ".md":
         from novelbench.benchmark.report import render
 
-        path.write_text(render(display_frame(outcomes, with_run=True), "markdown") + "\n")
+        cells = display_frame(outcomes, with_run=True).map(lambda v: str(v).replace("|", "\\|"))  # positives "a|b"
+        path.write_text(render(cells, "markdown") + "\n")
     else:
         table_frame(outcomes).to_csv(path, index=False)
