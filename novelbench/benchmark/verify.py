@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from novelbench.benchmark import compute
@@ -87,8 +88,6 @@ def pick_spread(trials: dict[str, pd.DataFrame], k: int, seed: int) -> list[str]
     """``k`` trial ids drawn reproducibly (``seed``), spread over methods, positive sets and seeds:
     each pick is the next in a seeded shuffle among those whose method, positives and seed were
     picked least so far."""
-    import numpy as np
-
     order = list(np.random.default_rng(seed).permutation(list(trials)))
     counts: dict[tuple[str, str], int] = {}
 
@@ -143,6 +142,7 @@ class Planned:
     rows: pd.DataFrame
     trial: Trial | None = None
     skip: str = ""  # why it is not re-run here
+    note: str = ""  # a caveat of the rebuild
 
     @property
     def same_trial_id(self) -> bool | None:
@@ -210,6 +210,8 @@ def rebuild(source: Path, trial_id: str, rows: pd.DataFrame, data_root: str | No
                       threads, _text(row.get("method")), data_identity)
         if not old_config or trial.config_id == old_config:
             planned.trial = trial
+            if not old_config:
+                planned.note = "the row has no config_id: rebuilt with the protocol's defaults, unchecked"
             return planned
     planned.skip = (f"no rebuilt trial has the row's config_id {old_config}: the run used protocol options other than "
                     f"the defaults (give them with --protocol-option NAME=VALUE) or today's code defines the experiment "
@@ -248,7 +250,7 @@ class Outcome:
                 "same_trial_id": p.same_trial_id, "method": _text(row.get("method")), "positives": _text(row.get("positives")),
                 "repeat": int(row.get("repeat") or 0), "seed": int(row["seed"]), "device": _text(row.get("device")),
                 "verdict": self.verdict, "max_abs_delta": self.max_abs_delta, "worst": self.worst, **self.headline,
-                "compute_differs": differs if self.verdict not in ("skipped",) else "", "note": self.note or p.skip}
+                "compute_differs": differs if self.verdict not in ("skipped",) else "", "note": "; ".join(filter(None, [p.skip, p.note, self.note]))}
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary(), "numbers": self.numbers, "compute": self.compute}
