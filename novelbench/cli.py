@@ -550,13 +550,14 @@ def verify(
     scratch: Optional[Path] = typer.Option(None, help="Folder for the re-runs, one sub-folder per table (reused: an interrupted verify resumes). Default: a folder under the system's temp dir."),
     jobs: Optional[int] = typer.Option(None, min=1, help="Trials re-run at the same time (local worker processes)."),
     out: list[Path] = typer.Option([], help="Also write the verification table: .csv or .md (one row per trial) or .json (every number). Written after each table, so it grows as a long verify goes. Repeatable."),
+    details: bool = typer.Option(False, "--details", help="Also print every metric of every mix, old / new / delta, per trial."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show which trials would be re-run, rebuilt how (same trial id?) or why not."),
     as_json: bool = typer.Option(False, "--json", help="Print every trial's numbers as JSON (for scripts)."),
 ) -> None:
     """Re-run trials of existing results on this machine and compare every number.
 
     Per trial: each metric's old and new value and delta (the table shows the largest |delta|
-    and the AUROC of the protocol's own mix; --json and --out .json every number), what differs
+    and the AUROC of the protocol's own mix; --details, --json and --out .json every number), what differs
     in the compute identity (CPU, vector ISA, libraries, GPU), whether today's code gives the
     row's trial id, and a verdict: bit-identical, within T or beyond T (failed and skipped
     trials say why). Exit code 1 if any trial is beyond T or failed to re-run, or none could be
@@ -601,6 +602,9 @@ def verify(
             if not as_json:
                 _print_frame(verify_mod.display_frame(done), f"verify {path} (tolerance {tolerance:g})",
                              "same id: today's code gives the row's trial id (no: the code changed since, numbers may differ)")
+                for o in done if details else []:
+                    if o.numbers:
+                        _print_frame(verify_mod.numbers_frame(o), f"{o.planned.trial_id} {o.summary()['method']}: {o.verdict}")
         for target in out:
             verify_mod.write_table(outcomes, target)
     for target in out:

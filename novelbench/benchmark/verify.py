@@ -337,6 +337,12 @@ def rerun(planned: list[Planned], scratch: Path, executor, on_trial=None) -> dic
     return {p.trial_id: store.read_trial(p.trial.trial_id) for p in planned if p.trial is not None}
 
 
+def numbers_frame(outcome: Outcome) -> pd.DataFrame:
+    """Every metric of every mix of one trial, old / new / delta (for people: 6 decimals)."""
+    return pd.DataFrame([{"mix": n["mix"], "metric": n["metric"], "old": _number(n["old"], ".6f"), "new": _number(n["new"], ".6f"),
+                          "delta": _number(n["delta"], "+.3g")} for n in outcome.numbers])
+
+
 def table_frame(outcomes: list[Outcome]) -> pd.DataFrame:
     return pd.DataFrame([o.summary() for o in outcomes])
 
