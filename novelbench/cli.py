@@ -574,22 +574,26 @@ def verify(
     options = _protocol_option_pairs(protocol_option)
     cuda_here = torch.cuda.is_available()
     scratch_root = scratch or verify_mod.default_scratch_root()
-    sources = []
+    chosen: dict[Path, tuple[dict, list[str]]] = {}
     for path in runs:
         trials = verify_mod.trials_of(verify_mod.read_table(path))
-        folder = verify_mod.scratch_folder(scratch_root, path)
-        verify_mod.check_scratch(folder, path)
-        sources.append((path, trials, verify_mod.select(trials, trial, sample, seed, cuda_here), folder))
-    verify_mod.check_wanted(trial, [t for _, trials, _, _ in sources for t in trials], runs)
+        verify_mod.check_scratch(verify_mod.scratch_folder(scratch_root, path), path)
+        chosen[path] = (trials, verify_mod.select(trials, trial, sample, seed, cuda_here))
+    verify_mod.check_wanted(trial, [t for trials, _ in chosen.values() for t in trials], runs)
+    root = str(data_root) if data_root else None
+    planned_of = {path: [verify_mod.rebuild(path, t, trials[t], root, image_size, options, cuda_here) for t in ids]
+                  for path, (trials, ids) in chosen.items()}
+    if not dry_run:  # the data is readable, before any work (one clear line if not)
+        for dataset, params in {(p.trial.dataset, json.dumps(p.trial.dataset_params)) for ps in planned_of.values() for p in ps if p.trial}:
+            load_dataset(dataset, json.loads(params))
 
     here = compute.identity("cuda" if cuda_here else "cpu")
     err_console.print("this machine: " + escape("; ".join(v for v in here.values() if v)), highlight=False)
     outcomes = []
-    for path, trials, chosen, folder in sources:
-        planned = [verify_mod.rebuild(path, t, trials[t], str(data_root) if data_root else None, image_size, options, cuda_here)
-                   for t in chosen]
+    for path, planned in planned_of.items():
+        folder = verify_mod.scratch_folder(scratch_root, path)
         n_run = sum(p.trial is not None for p in planned)
-        err_console.print(f"{path}: {len(chosen)} of {len(trials)} trial(s) chosen, {n_run} to re-run in {folder}", highlight=False)
+        err_console.print(f"{path}: {len(planned)} of {len(chosen[path][0])} trial(s) chosen, {n_run} to re-run in {folder}", highlight=False)
         if dry_run:
             done = [verify_mod.Outcome(p, "would re-run" if p.trial else "skipped") for p in planned]
             outcomes += done

@@ -174,3 +174,14 @@ def test_named_trials_join_the_sample_and_prefixes_name_them(fresh_run, tmp_path
     assert result.exit_code == 0, result.output
     assert [o["trial_id"] for o in outcomes] == [ids[1], ids[0]]
     assert {o["verdict"] for o in outcomes} == {"would re-run"}
+
+
+def test_unreadable_data_is_one_clear_line_before_any_rerun(tmp_path):
+    table = pd.DataFrame({"trial_id": ["t1"], "config_id": [""], "protocol": ["mnist"], "dataset": ["mnist"], "method": ["ocsvm"],
+                          "method_name": ["ocsvm"], "positives": ["0 - zero"], "repeat": [0], "seed": [0], "mix": ["pool"],
+                          "auroc": [0.9], "device": ["cpu"], "threads": [1], "status": ["ok"]})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    result = invoke("verify", tmp_path / "t.csv", "--data-root", tmp_path / "nowhere", "--scratch", tmp_path / "s")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "nowhere" in " ".join(result.stderr.split())
+    assert not (tmp_path / "s").exists()
