@@ -640,3 +640,135 @@ def report_(results: list[Path] = typer.Argument(..., help="Run folders (or resu
     for target in out:
         for path in report_page.write(context, target):
             out_console.print(f"wrote {path}")
+
+
+def _protocol_option_pairs(specs: list[str]) -> dict[str, str]:
+    pairs = {}
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if not sep or not key.strip():
+            raise NovelbenchError(f"--protocol-option {spec!r} must look like NAME=VALUE")
+        pairs[key.strip().replace("-", "_")] = value.strip()
+    return pairs
+
+
+def _rerun(planned: list, folder: Path, jobs: int | None, quiet: bool) -> dict:
+    """Re-run ``planned`` trials into the scratch ``folder`` (one executor per device type, with
+    progress); new rows per old trial id. Ctrl-C keeps what finished, for the next verify."""
+    from novelbench.benchmark import verify as verify_mod
+
+    new_rows: dict = {}
+    for device in dict.fromkeys(p.trial.device for p in planned if p.trial):
+        group = [p for p in planned if p.trial and p.trial.device == device]
+        executor = make_executor(None, _effective_jobs(jobs, group[0].trial.threads, device), device,
+                                 note=lambda m: err_console.print(escape(m)))
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TimeRemainingColumn(), console=err_console, disable=quiet)
+
+        def on_trial(done, rows, cached):
+            if rows and rows[0]["status"] != "ok":
+                err_console.print(f"[red]failed[/] {escape(done.describe())}: {escape(rows[0]['error'])}")
+            elif rows:
+                err_console.print(f"re-ran {escape(done.describe())} in {rows[0]['fit_seconds'] + rows[0]['score_seconds']:.0f}s")
+            progress.update(task, advance=1, description="reused from scratch" if cached else escape(done.describe()))
+
+        provenance.record_run(folder, run_id_for([p.trial for p in group]), len(group))
+        with progress:
+            task = progress.add_task("starting", total=len(group))
+            try:
+                new_rows.update(verify_mod.rerun(group, folder, executor, on_trial))
+            except KeyboardInterrupt:
+                err_console.print(f"[yellow]interrupted[/]: re-runs finished so far are kept in {folder}; the same command resumes")
+                raise typer.Exit(130)
+    return new_rows
+
+
+@app.command()
+@known_errors
+def verify(
+    runs: list[Path] = typer.Argument(..., help="Run folders or results .csv/.parquet files whose trials to re-run."),
+    sample: Optional[int] = typer.Option(None, min=1, help="Re-run K trials per table, drawn reproducibly (--seed) among those this machine can run, spread over methods, positive sets and seeds. Default: every trial."),
+    trial: list[str] = typer.Option([], "--trial", help="Re-run this trial (its id, or a unique prefix); with --sample, in addition to the K drawn. Repeatable."),
+    tolerance: float = typer.Option(1e-3, min=0.0, help="Largest |new - old| of any metric that still counts as reproduced (verdict 'within T'); beyond it the exit code is 1."),
+    seed: int = typer.Option(0, min=0, help="Seed of the --sample draw."),
+    data_root: Optional[Path] = typer.Option(None, help="Folder holding the data, as in `bench run`. Default: $NOVELBENCH_DATA_ROOT or ./data."),
+    image_size: Optional[int] = typer.Option(None, help="--image-size the runs used, if not the dataset's default."),
+    protocol_option: list[str] = typer.Option([], "--protocol-option", help="Protocol option NAME=VALUE the runs used (e.g. max_per_class=50), where the defaults do not rebuild a row's config_id. Repeatable."),
+    scratch: Optional[Path] = typer.Option(None, help="Folder for the re-runs, one sub-folder per table (reused: an interrupted verify resumes). Default: a folder under the system's temp dir."),
+    jobs: Optional[int] = typer.Option(None, min=1, help="Trials re-run at the same time (local worker processes)."),
+    out: list[Path] = typer.Option([], help="Also write the verification table: .csv or .md (one row per trial) or .json (every number). Written after each table, so it grows as a long verify goes. Repeatable."),
+    details: bool = typer.Option(False, "--details", help="Also print every metric of every mix, old / new / delta, per trial."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show which trials would be re-run, rebuilt how (same trial id?) or why not."),
+    as_json: bool = typer.Option(False, "--json", help="Print every trial's numbers as JSON (for scripts)."),
+) -> None:
+    """Re-run trials of existing results on this machine and compare every number.
+
+    Per trial: each metric's old and new value and delta (the table shows the largest |delta|
+    and the AUROC of the protocol's own mix; --details, --json and --out .json every number), what differs
+    in the compute identity (CPU, vector ISA, libraries, GPU), whether today's code gives the
+    row's trial id, and a verdict: bit-identical, within T or beyond T (failed and skipped
+    trials say why). Exit code 1 if any trial is beyond T or failed to re-run, or none could be
+    re-run. Results go to the scratch folder, never into the originals.
+    """
+    import torch
+
+    from novelbench.benchmark import compute
+    from novelbench.benchmark import verify as verify_mod
+
+    for target in out:
+        if target.suffix not in (".csv", ".md", ".json"):
+            raise NovelbenchError(f"--out {target}: the verification table is written as .csv, .md or .json")
+    options = _protocol_option_pairs(protocol_option)
+    cuda_here = torch.cuda.is_available()
+    scratch_root = scratch or verify_mod.default_scratch_root()
+    chosen: dict[Path, tuple[dict, list[str]]] = {}
+    for path in runs:
+        trials = verify_mod.trials_of(verify_mod.read_table(path))
+        verify_mod.check_scratch(verify_mod.scratch_folder(scratch_root, path), path)
+        chosen[path] = (trials, verify_mod.select(trials, trial, sample, seed, cuda_here))
+    verify_mod.check_wanted(trial, [t for trials, _ in chosen.values() for t in trials], runs)
+    root = str(data_root) if data_root else None
+    planned_of = {path: [verify_mod.rebuild(path, t, trials[t], root, image_size, options, cuda_here) for t in ids]
+                  for path, (trials, ids) in chosen.items()}
+    if not dry_run:  # the data is readable, before any work (one clear line if not)
+        for dataset, params in {(p.trial.dataset, json.dumps(p.trial.dataset_params)) for ps in planned_of.values() for p in ps if p.trial}:
+            load_dataset(dataset, json.loads(params))
+
+    here = compute.identity("cuda" if cuda_here else "cpu")
+    err_console.print("this machine: " + escape("; ".join(v for v in here.values() if v)), highlight=False)
+    outcomes = []
+    for path, planned in planned_of.items():
+        folder = verify_mod.scratch_folder(scratch_root, path)
+        n_run = sum(p.trial is not None for p in planned)
+        err_console.print(f"{path}: {len(planned)} of {len(chosen[path][0])} trial(s) chosen, {n_run} to re-run in {folder}", highlight=False)
+        if dry_run:
+            done = [verify_mod.Outcome(p, "would re-run" if p.trial else "skipped") for p in planned]
+            outcomes += done
+            if not as_json:
+                _print_frame(verify_mod.display_frame(done), f"verify {path}: dry run")
+        else:
+            new_rows = _rerun(planned, folder, jobs, as_json)
+            done = [verify_mod.compare(p, new_rows.get(p.trial_id), tolerance) for p in planned]
+            outcomes += done
+            if not as_json:
+                _print_frame(verify_mod.display_frame(done), f"verify {path} (tolerance {tolerance:g})",
+                             "same id: today's code gives the row's trial id (no: the code changed since, numbers may differ)")
+                for o in done if details else []:
+                    if o.numbers:
+                        _print_frame(verify_mod.numbers_frame(o), f"{o.planned.trial_id} {o.summary()['method']}: {o.verdict}")
+        for target in out:
+            verify_mod.write_table(outcomes, target)
+    for target in out:
+        err_console.print(f"wrote {target}")
+    if as_json:
+        out_console.print_json(verify_mod.to_json(outcomes))
+    if dry_run:
+        return
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.verdict] = counts.get(o.verdict, 0) + 1
+    err_console.print(", ".join(f"{n} {kind}" for kind, n in counts.items()) + f" of {len(outcomes)} trial(s)", highlight=False)
+    if not any(o.verdict not in ("skipped",) for o in outcomes):
+        raise NovelbenchError("no chosen trial could be re-run here (see each one's note)")
+    if any(verify_mod.is_beyond(o) or o.verdict == "failed" for o in outcomes):
+        raise typer.Exit(1)

@@ -42,7 +42,7 @@ def test_resume_after_interruption_gives_exactly_the_uninterrupted_rows(tmp_path
     full = runner.run_trials(trials, ResultStore(tmp_path / "full")).table
 
     calls, kill_at = [], [5]
-    real_run_trial = inline.run_trial
+    real_run_trial = inline.run_recorded
 
     def counting(trial):
         calls.append(trial.trial_id)
@@ -50,7 +50,7 @@ def test_resume_after_interruption_gives_exactly_the_uninterrupted_rows(tmp_path
             raise Killed  # killed while the 5th trial runs
         return real_run_trial(trial)
 
-    monkeypatch.setattr(inline, "run_trial", counting)
+    monkeypatch.setattr(inline, "run_recorded", counting)
     store = ResultStore(tmp_path / "resumed")
     with pytest.raises(Killed):
         runner.run_trials(trials, store)

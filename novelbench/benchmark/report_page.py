@@ -227,7 +227,7 @@ def timing_section(table: pd.DataFrame) -> Section:
                            "devices": ", ".join(sorted(set(map(str, r["device"]))))})
     section.table("Per method", pd.DataFrame(per_method))
     cols = [c for c in ["protocol", "dataset", "method", "positives", "repeat", "seed", "n_train", "fit_seconds", "score_seconds",
-                        "device", "threads", "timestamp"] if c in trials.columns]
+                        "device", "threads", "compute_isa", "timestamp"] if c in trials.columns]
     per_trial = trials[cols].copy()
     per_trial["fit_seconds"] = per_trial["fit_seconds"].map(lambda v: f"{v:.2f}")
     per_trial["score_seconds"] = per_trial["score_seconds"].map(lambda v: f"{v:.2f}")
@@ -250,7 +250,7 @@ def failed_section(table: pd.DataFrame) -> Section:
 def provenance_section(inputs: list[Path], tables: list[pd.DataFrame], argv: list[str] | None) -> Section:
     section = Section("provenance", "Provenance",
                       "A run folder's runs.jsonl records each bench run (command line, commit, versions, device, CPU); trial "
-                      "rows also carry their own versions, device, precision and threads (per-trial table).")
+                      "rows also carry their own versions, device, precision, threads and compute identity (per-trial table).")
     env = provenance.environment()
     rows = [["command", provenance.portable_command(provenance.command_line(argv))], ["written", _utc(provenance.now())]]
     section.table("This report", TableBlock(["what", "value"], rows + [[k.replace("_", " "), str(v)] for k, v in env.items()], kv=True))
@@ -268,9 +268,11 @@ def provenance_section(inputs: list[Path], tables: list[pd.DataFrame], argv: lis
             devices = ", ".join(sorted(set(map(str, frame.get("device", pd.Series(dtype=str)).dropna()))))
             stamps = frame.get("timestamp", pd.Series(dtype=str)).dropna().astype(str)
             when = f"{_utc(stamps.min())} to {_utc(stamps.max())}" if len(stamps) else "-"
+            machines = {f"{cpu}, {isa}" for cpu, isa in frame.reindex(columns=["compute_cpu", "compute_isa"]).dropna().itertuples(index=False)}
             what = [["command", "not recorded (a results file without its run folder's runs.jsonl)"], ["trials ran", when],
                     ["git commit", "not recorded"], ["versions (from the trial rows)", versions or "-"],
-                    ["devices (from the trial rows)", devices or "-"], ["cpu", "not recorded"]]
+                    ["devices (from the trial rows)", devices or "-"],
+                    ["cpu (from the trial rows)", "; ".join(sorted(machines)) or "not recorded"]]
             section.table(f"Run {provenance.shown_path(path)}", TableBlock(["what", "value"], what, kv=True))
     return section
 

@@ -1,7 +1,8 @@
 """The executor interface: a trial in, its rows out; the driver alone writes the store.
 
 An executor runs ``execution.run_trial`` somewhere (this process, local worker processes, a
-cluster) and yields ``(trial, rows)`` as each trial finishes, in any order. A trial whose
+cluster) through ``compute.run_recorded``, which adds the running machine's compute identity
+to the rows, and yields ``(trial, rows)`` as each trial finishes, in any order. A trial whose
 worker dies yields failed rows for that trial only. Adding an executor is one file here with
 ``@register_executor``; its options are declared like a protocol's (``Option``), and the CLI
 derives ``--flags`` and `bench list` entries from them.

@@ -33,7 +33,7 @@ from typing import Any, Iterable, Iterator
 
 from novelbench.benchmark import placement
 from novelbench.benchmark.datacache import load_dataset
-from novelbench.benchmark.execution import run_trial
+from novelbench.benchmark.compute import run_recorded
 from novelbench.benchmark.executors.base import Executor, Rows
 from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.protocols.base import NON_NEGATIVE, POSITIVE, Option
@@ -77,7 +77,7 @@ def run_on_worker(trial: Trial, planned_id: str) -> Rows:
             raise WorkerSetupError(
                 f"{_where()} cannot read the data: {exc} Paths are read on the workers: give --worker-data-root "
                 f"(or --data-root) as the workers see it") from None
-        return run_trial(trial)
+        return run_recorded(trial)
 
 
 def _import_distributed():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from novelbench.benchmark.execution import run_trial
+from novelbench.benchmark.compute import run_recorded
 from novelbench.benchmark.executors.base import Executor, Rows
 from novelbench.benchmark.identity import Trial
 from novelbench.registry import register_executor
@@ -19,4 +19,4 @@ class InlineExecutor(Executor):
         for trial in trials:
             if not self.launching():
                 return
-            yield trial, run_trial(trial)
+            yield trial, run_recorded(trial)

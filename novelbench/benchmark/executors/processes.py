@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Iterable, Iterator
 
 from novelbench.benchmark import placement
-from novelbench.benchmark.execution import run_trial
+from novelbench.benchmark.compute import run_recorded
 from novelbench.benchmark.executors.base import Executor, Rows
 from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.protocols.base import NON_NEGATIVE, Option
@@ -52,7 +52,7 @@ def _worker(conn: Connection) -> None:
             return
         if trial is None:
             return
-        conn.send(run_trial(trial))
+        conn.send(run_recorded(trial))
 
 
 def death_reason(exitcode: int | None) -> str:
