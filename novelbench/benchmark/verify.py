@@ -60,6 +60,11 @@ def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
+def _int(value: Any, default: int = 0) -> int:
+    text = _text(value)
+    return int(float(text)) if text else default
+
+
 def scratch_folder(root: Path, source: Path) -> Path:
     """The stable scratch folder of one results table under ``root`` (same table, same folder)."""
     resolved = source.resolve()
@@ -198,15 +203,15 @@ def rebuild(source: Path, trial_id: str, rows: pd.DataFrame, data_root: str | No
         dataset, protocol = _text(row["dataset"]), _text(row["protocol"])
         dataset_params = {"data_root": data_root, "download": False, "image_size": image_size}
         data_identity = DATASETS.create(dataset, **dataset_params).identity()
-        setting = Setting(tuple(_text(row["positives"]).split("|")), int(row.get("repeat") or 0), _text(row.get("group")))
-        threads = int(row["threads"]) if _text(row.get("threads")) else 1
+        setting = Setting(tuple(_text(row["positives"]).split("|")), _int(row.get("repeat")), _text(row.get("group")))
+        threads = _int(row.get("threads"), 1)
         candidates = _protocol_candidates(protocol, protocol_options, rows)
     except (NovelbenchError, KeyError, ValueError) as exc:
         planned.skip = f"cannot rebuild the trial from its row: {exc}"
         return planned
     old_config = _text(row.get("config_id"))
     for proto_params in candidates:
-        trial = Trial(method, params, protocol, proto_params, dataset, dataset_params, setting, int(row["seed"]), device,
+        trial = Trial(method, params, protocol, proto_params, dataset, dataset_params, setting, _int(row.get("seed")), device,
                       threads, _text(row.get("method")), data_identity)
         if not old_config or trial.config_id == old_config:
             planned.trial = trial
@@ -248,7 +253,7 @@ class Outcome:
             differs = "; ".join(filter(None, ["compute identity not recorded in the old row", differs]))
         return {"run": str(p.source), "trial_id": p.trial_id, "trial_id_now": p.trial.trial_id if p.trial else "",
                 "same_trial_id": p.same_trial_id, "method": _text(row.get("method")), "positives": _text(row.get("positives")),
-                "repeat": int(row.get("repeat") or 0), "seed": int(row["seed"]), "device": _text(row.get("device")),
+                "repeat": _int(row.get("repeat")), "seed": _int(row.get("seed")), "device": _text(row.get("device")),
                 "verdict": self.verdict, "max_abs_delta": self.max_abs_delta, "worst": self.worst, **self.headline,
                 "compute_differs": differs if self.verdict not in ("skipped",) else "", "note": "; ".join(filter(None, [p.skip, p.note, self.note]))}
 
