@@ -236,6 +236,7 @@ class Outcome:
     numbers: list[dict[str, Any]] = field(default_factory=list)  # mix, metric, old, new, delta
     compute: list[dict[str, str]] = field(default_factory=list)  # what, old, new (where they differ)
     note: str = ""
+    verified_on: str = ""  # the compute identity of the re-run
 
     @property
     def headline(self) -> dict[str, Any]:
@@ -255,7 +256,7 @@ class Outcome:
                 "same_trial_id": p.same_trial_id, "method": _text(row.get("method")), "positives": _text(row.get("positives")),
                 "repeat": _int(row.get("repeat")), "seed": _int(row.get("seed")), "device": _text(row.get("device")),
                 "verdict": self.verdict, "max_abs_delta": self.max_abs_delta, "worst": self.worst, **self.headline,
-                "compute_differs": differs if self.verdict not in ("skipped",) else "", "note": "; ".join(filter(None, [p.skip, p.note, self.note]))}
+                "compute_differs": differs if self.verdict not in ("skipped",) else "", "verified_on": self.verified_on, "note": "; ".join(filter(None, [p.skip, p.note, self.note]))}
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary(), "numbers": self.numbers, "compute": self.compute}
@@ -314,7 +315,9 @@ def compare(planned: Planned, new_rows: pd.DataFrame | None, tolerance: float) -
     else:
         verdict = f"within {tolerance:g}" if max_delta <= tolerance else f"beyond {tolerance:g}"
     note = f"mixes only in the re-run: {', '.join(missing)}" if missing else ""
-    return Outcome(planned, verdict, max_delta, worst, numbers, compute_differences(planned.rows.iloc[0], new_rows.iloc[0]), note)
+    machine = "; ".join(filter(None, (_text(new_rows.iloc[0].get(c)) for c in compute.COLUMNS)))
+    return Outcome(planned, verdict, max_delta, worst, numbers, compute_differences(planned.rows.iloc[0], new_rows.iloc[0]), note,
+                   machine)
 
 
 def is_beyond(outcome: Outcome) -> bool:
@@ -397,6 +400,7 @@ def write_table(outcomes: list[Outcome], path: Path) -> None:
         from novelbench.benchmark.report import render
 
         cells = display_frame(outcomes, with_run=True).map(lambda v: str(v).replace("|", "\\|"))  # positives "a|b"
-        path.write_text(render(cells, "markdown") + "\n")
+        machines = dict.fromkeys(o.verified_on for o in outcomes if o.verified_on)
+        path.write_text(render(cells, "markdown", [f"re-run on: {m}" for m in machines]) + "\n")
     else:
         table_frame(outcomes).to_csv(path, index=False)
