@@ -67,6 +67,8 @@ def test_verify_of_a_fresh_run_is_bit_identical_and_leaves_the_originals_alone(f
     written = pd.read_csv(tmp_path / "v.csv")
     assert list(written["verdict"]) == ["bit-identical"] * 2
     assert "| run | trial |" in (tmp_path / "v.md").read_text()
+    assert f"- re-run on: {written['verified_on'][0]}" in (tmp_path / "v.md").read_text()
+    assert torch.backends.cpu.get_cpu_capability() in written["verified_on"][0]
     shown = invoke("verify", fresh_run, "--scratch", tmp_path / "scratch", "--details")  # reuses the re-runs
     assert shown.exit_code == 0 and "f1_validation" in shown.stdout and "bit-identical" in shown.stdout
 

@@ -60,6 +60,11 @@ def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
+def _int(value: Any, default: int = 0) -> int:
+    text = _text(value)
+    return int(float(text)) if text else default
+
+
 def scratch_folder(root: Path, source: Path) -> Path:
     """The stable scratch folder of one results table under ``root`` (same table, same folder)."""
     resolved = source.resolve()
@@ -198,15 +203,15 @@ def rebuild(source: Path, trial_id: str, rows: pd.DataFrame, data_root: str | No
         dataset, protocol = _text(row["dataset"]), _text(row["protocol"])
         dataset_params = {"data_root": data_root, "download": False, "image_size": image_size}
         data_identity = DATASETS.create(dataset, **dataset_params).identity()
-        setting = Setting(tuple(_text(row["positives"]).split("|")), int(row.get("repeat") or 0), _text(row.get("group")))
-        threads = int(row["threads"]) if _text(row.get("threads")) else 1
+        setting = Setting(tuple(_text(row["positives"]).split("|")), _int(row.get("repeat")), _text(row.get("group")))
+        threads = _int(row.get("threads"), 1)
         candidates = _protocol_candidates(protocol, protocol_options, rows)
     except (NovelbenchError, KeyError, ValueError) as exc:
         planned.skip = f"cannot rebuild the trial from its row: {exc}"
         return planned
     old_config = _text(row.get("config_id"))
     for proto_params in candidates:
-        trial = Trial(method, params, protocol, proto_params, dataset, dataset_params, setting, int(row["seed"]), device,
+        trial = Trial(method, params, protocol, proto_params, dataset, dataset_params, setting, _int(row.get("seed")), device,
                       threads, _text(row.get("method")), data_identity)
         if not old_config or trial.config_id == old_config:
             planned.trial = trial
@@ -231,6 +236,7 @@ class Outcome:
     numbers: list[dict[str, Any]] = field(default_factory=list)  # mix, metric, old, new, delta
     compute: list[dict[str, str]] = field(default_factory=list)  # what, old, new (where they differ)
     note: str = ""
+    verified_on: str = ""  # the compute identity of the re-run
 
     @property
     def headline(self) -> dict[str, Any]:
@@ -248,9 +254,9 @@ class Outcome:
             differs = "; ".join(filter(None, ["compute identity not recorded in the old row", differs]))
         return {"run": str(p.source), "trial_id": p.trial_id, "trial_id_now": p.trial.trial_id if p.trial else "",
                 "same_trial_id": p.same_trial_id, "method": _text(row.get("method")), "positives": _text(row.get("positives")),
-                "repeat": int(row.get("repeat") or 0), "seed": int(row["seed"]), "device": _text(row.get("device")),
+                "repeat": _int(row.get("repeat")), "seed": _int(row.get("seed")), "device": _text(row.get("device")),
                 "verdict": self.verdict, "max_abs_delta": self.max_abs_delta, "worst": self.worst, **self.headline,
-                "compute_differs": differs if self.verdict not in ("skipped",) else "", "note": "; ".join(filter(None, [p.skip, p.note, self.note]))}
+                "compute_differs": differs if self.verdict not in ("skipped",) else "", "verified_on": self.verified_on, "note": "; ".join(filter(None, [p.skip, p.note, self.note]))}
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.summary(), "numbers": self.numbers, "compute": self.compute}
@@ -309,7 +315,9 @@ def compare(planned: Planned, new_rows: pd.DataFrame | None, tolerance: float) -
     else:
         verdict = f"within {tolerance:g}" if max_delta <= tolerance else f"beyond {tolerance:g}"
     note = f"mixes only in the re-run: {', '.join(missing)}" if missing else ""
-    return Outcome(planned, verdict, max_delta, worst, numbers, compute_differences(planned.rows.iloc[0], new_rows.iloc[0]), note)
+    machine = "; ".join(filter(None, (_text(new_rows.iloc[0].get(c)) for c in compute.COLUMNS)))
+    return Outcome(planned, verdict, max_delta, worst, numbers, compute_differences(planned.rows.iloc[0], new_rows.iloc[0]), note,
+                   machine)
 
 
 def is_beyond(outcome: Outcome) -> bool:
@@ -392,6 +400,7 @@ def write_table(outcomes: list[Outcome], path: Path) -> None:
         from novelbench.benchmark.report import render
 
         cells = display_frame(outcomes, with_run=True).map(lambda v: str(v).replace("|", "\\|"))  # positives "a|b"
-        path.write_text(render(cells, "markdown") + "\n")
+        machines = dict.fromkeys(o.verified_on for o in outcomes if o.verified_on)
+        path.write_text(render(cells, "markdown", [f"re-run on: {m}" for m in machines]) + "\n")
     else:
         table_frame(outcomes).to_csv(path, index=False)
