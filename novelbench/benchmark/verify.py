@@ -33,12 +33,11 @@ from novelbench.benchmark import compute
 from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.plan import parse_value
 from novelbench.benchmark.protocols.base import Setting
+from novelbench.benchmark.summary import METRICS  # every per-mix number of a row that verify compares
 from novelbench.benchmark.store import ResultStore, read_results
 from novelbench.errors import NovelbenchError
 from novelbench.registry import DATASETS, METHODS, PROTOCOLS
 
-#: every per-mix number of a row that verify compares
-METRICS = ("auroc", "aupr", "f1_quantile", "f1_validation", "f1_oracle", "f1_native", "f1_trivial")
 #: columns that tell machines (and library versions) apart, compared old vs new
 IDENTITY_COLUMNS = (*compute.COLUMNS, "versions")
 #: columns read as text from a CSV (a p_* value "40" must stay "40", not become 40.0)
