@@ -493,3 +493,18 @@ def report_(results: list[Path] = typer.Argument(..., help="Run folders (or resu
     for target in out:
         for path in report_page.write(context, target):
             out_console.print(f"wrote {path}")
+
+
+@app.command()
+@known_errors
+def page(spec: Path = typer.Argument(..., help="A page spec (TOML): prose and computed blocks; run tables relative to it."),
+         out: list[Path] = typer.Option(..., help="Output file: .md, or .html (one page; figures beside it). Repeatable.")) -> None:
+    """A results page declared in a spec, rendered from run tables: prose written by hand beside
+    computed blocks (protocol tables and figures, paired comparisons, coverage, per-class tables,
+    timings, verdict tables). See README "Results pages"."""
+    from novelbench.benchmark import page as page_mod
+
+    declared = page_mod.load(spec)
+    for target in out:
+        for path in page_mod.write(declared, target):
+            out_console.print(f"wrote {path}")

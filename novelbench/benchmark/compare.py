@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,15 @@ class Pair:
     p: float | None = None  # Wilcoxon signed-rank, two-sided
     p_holm: float | None = None  # Holm-corrected over the comparison's pairs (3+ methods)
     message: str = ""  # why there is no test, when there is none
+
+    def facing(self, a: str) -> "Pair":
+        """The same pair with ``a`` as A (difference = a - b), for tables about one method."""
+        if self.a == a:
+            return self
+        if self.b != a:
+            raise NovelbenchError(f"{a} is not in the pair {self.a} / {self.b}")
+        return replace(self, a=self.b, b=self.a, mean_a=self.mean_b, mean_b=self.mean_a, mean_diff=-self.mean_diff,
+                       ci_low=-self.ci_high, ci_high=-self.ci_low, wins=self.losses, losses=self.wins)
 
     def verdict(self, alpha: float = ALPHA) -> str:
         p = self.p_holm if self.p_holm is not None else self.p
