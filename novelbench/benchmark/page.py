@@ -157,8 +157,8 @@ def load(spec: Path) -> Page:
     return page
 
 
-def render_markdown(page: Page, out_dir: Path) -> str:
-    """The page as markdown; figures are written into ``out_dir`` (the page's folder)."""
+def render_markdown(page: Page, out_dir: Path | None) -> str:
+    """The page as markdown; figures are written into ``out_dir`` (the page's folder; None: not drawn)."""
     from novelbench.benchmark.page_blocks import BLOCKS
 
     parts = [f"# {page.title}"] if page.title else []
