@@ -241,7 +241,8 @@ def _ranks(comparison: Comparison, wide: pd.DataFrame, min_pairs: int) -> None:
     comparison.nemenyi = sp.posthoc_nemenyi_friedman(complete[comparison.methods])
 
 
-def _holm(pairs: list[Pair]) -> None:
+def holm(pairs: list[Pair]) -> None:
+    """Set each tested pair's Holm-corrected p-value (over the tested pairs)."""
     from statsmodels.stats.multitest import multipletests
 
     tested = [p for p in pairs if p.p is not None]
@@ -289,7 +290,7 @@ def compare(table: pd.DataFrame, metric: str = "auroc", mix: str | None = None, 
             comparison = Comparison(protocol, dataset, scope, metric, chosen, methods)
             comparison.pairs = [compare_pair(a, b, sub[a], sub[b], min_pairs) for a, b in itertools.combinations(methods, 2)]
             if len(methods) > 2:
-                _holm(comparison.pairs)
+                holm(comparison.pairs)
                 _ranks(comparison, sub, min_pairs)
             out.append(comparison)
     if not out:

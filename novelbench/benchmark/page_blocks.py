@@ -106,23 +106,27 @@ def figure_name(value: Any, where: str) -> str:
     return name
 
 
-@block("prose", "text", "file")
+@block("prose", "text", "file", "verbatim")
 def prose(page, spec: dict, where: str, out_dir: Path) -> str:
-    """Markdown written by hand (``text``), or a markdown file beside the spec (``file``)."""
-    if "file" in spec:
-        path = page.folder / spec["file"]
-        if not path.exists():
-            raise NovelbenchError(f"{where}: no file {spec['file']}")
-        return path.read_text(encoding="utf-8")
-    return str(spec.get("text", ""))
+    """Markdown written by hand (``text``), or a file beside the spec (``file``); ``verbatim =
+    true`` shows the file as printed (e.g. a measurement script's output) in a code block."""
+    if "file" not in spec:
+        return str(spec.get("text", ""))
+    path = page.folder / spec["file"]
+    if not path.is_file():
+        raise NovelbenchError(f"{where}: no file {spec['file']}")
+    text = path.read_text(encoding="utf-8")
+    return f"```text\n{text.strip()}\n```" if spec.get("verbatim") else text
 
 
 @block("summary", "metric")
 def summary_block(page, spec: dict, where: str, out_dir: Path) -> str:
     """Mean ± std of one metric per method (rows) and test mix (columns), as `bench summary`."""
     metric = spec.get("metric", "auroc")
-    compare_mod.check_metric(page.table(spec, where), metric)
-    stats = summarize(page.table(spec, where))
+    table = page.table(spec, where)
+    compare_mod.check_metric(table, metric)
+    order = {m: i for i, m in enumerate(dict.fromkeys(table["method"]))}
+    stats = summarize(table).sort_values("method", key=lambda m: m.map(order), kind="stable")
     mixes = list(dict.fromkeys(stats["mix"]))
     rows = []
     for method, part in stats.groupby("method", sort=False):
@@ -173,24 +177,19 @@ def figure_block(page, spec: dict, where: str, out_dir: Path) -> str:
 @block("compare", "metric", "mix", "by_group", "focus", "pairs", "ranks", "figure", "min_pairs")
 def compare_block(page, spec: dict, where: str, out_dir: Path) -> str:
     """The paired comparison as `bench compare` computes it (Holm over all its pairs when 3+
-    methods). ``focus = M`` shows only M's pairs with M as A; ``pairs = [[A, B], ...]`` only
-    those pairs, so oriented; ``figure = FILE`` writes the critical-difference diagram."""
+    methods); ``focus = M`` shows only M's pairs, M as A; ``figure = FILE`` writes the
+    critical-difference diagram. ``pairs = [[A, B], ...]`` compares only those pairs (Holm over
+    them), e.g. a method against an earlier run of itself named apart by a run entry's suffix."""
     table = page.table(spec, where)
-    comparisons = compare_mod.compare(table, spec.get("metric", "auroc"), spec.get("mix"),
-                                      spec.get("min_pairs", compare_mod.MIN_PAIRS), spec.get("by_group", False))
+    metric, min_pairs = spec.get("metric", "auroc"), spec.get("min_pairs", compare_mod.MIN_PAIRS)
+    if "pairs" in spec:
+        return listed_pairs(table, spec["pairs"], metric, spec.get("mix"), min_pairs, where)
+    comparisons = compare_mod.compare(table, metric, spec.get("mix"), min_pairs, spec.get("by_group", False))
     stem = figure_name(spec["figure"], where) if "figure" in spec else None
     drawn = [c for c in comparisons if c.ranks is not None]
     parts = []
     for c in comparisons:
-        pairs = c.pairs
-        if "focus" in spec:
-            pairs = [p.facing(spec["focus"]) for p in pairs if spec["focus"] in (p.a, p.b)]
-        if "pairs" in spec:
-            found = {frozenset((p.a, p.b)): p for p in c.pairs}
-            missing = [f"{a} / {b}" for a, b in spec["pairs"] if frozenset((a, b)) not in found]
-            if missing:
-                raise NovelbenchError(f"{where}: no such pair(s) in these runs: {', '.join(missing)}")
-            pairs = [found[frozenset((a, b))].facing(a) for a, b in spec["pairs"]]
+        pairs = [p.facing(spec["focus"]) for p in c.pairs if spec["focus"] in (p.a, p.b)] if "focus" in spec else c.pairs
         holm = f" Holm correction over all {len(c.pairs)} pairs of the {len(c.methods)} methods." if len(c.methods) > 2 else ""
         parts.append(f"{c.title}.{holm}\n\n" + md(replace(c, pairs=pairs).pairs_frame(), [c.note]))
         if spec.get("ranks", True) and len(c.methods) > 2:
@@ -201,6 +200,22 @@ def compare_block(page, spec: dict, where: str, out_dir: Path) -> str:
                 report.save_figure(c.cd_figure(), out_dir / name)
             parts.append(f"![critical-difference diagram, {c.scope}]({name}.png)")
     return "\n\n".join(parts)
+
+
+def listed_pairs(table: pd.DataFrame, listed: list, metric: str, mix: str | None, min_pairs: int, where: str) -> str:
+    compare_mod.check_metric(table, metric)
+    protocol, dataset = table["protocol"].iloc[0], table["dataset"].iloc[0]
+    mix = mix or default_mix(table, metric)
+    wide = compare_mod.paired_frame(table, metric, mix)
+    missing = sorted({m for pair in listed for m in pair} - set(wide.columns))
+    if missing:
+        raise NovelbenchError(f"{where}: no trials of {', '.join(missing)} on the {mix} mix in these run tables")
+    pairs = [compare_mod.compare_pair(a, b, wide[a], wide[b], min_pairs) for a, b in listed]
+    compare_mod.holm(pairs)
+    methods = list(dict.fromkeys(m for pair in listed for m in pair))
+    c = compare_mod.Comparison(protocol, dataset, "pairs listed", metric, mix, methods, pairs)
+    holm = f" Holm correction over these {len(pairs)} pairs." if len(pairs) > 1 else ""
+    return f"{c.title}.{holm}\n\n" + md(c.pairs_frame(), [c.note])
 
 
 @block("coverage", "describe")
@@ -243,7 +258,7 @@ def per_class_block(page, spec: dict, where: str, out_dir: Path) -> str:
     frame = pd.DataFrame({"positive set": order})
     for m in methods:
         mean, low, high = (stats[(s, m)].reindex(order) for s in ("mean", "min", "max"))
-        cells = [num(v) + (f" ({num(lo)}-{num(hi)})" if spec.get("spread") and not pd.isna(v) else "")
+        cells = [num(v) + (f" ({num(lo)}-{num(hi)})" if spec.get("spread") and not pd.isna(v) and lo < hi else "")
                  for v, lo, hi in zip(mean, low, high)]
         frame[m] = cells
     means = {m: num(stats[("mean", m)].mean()) for m in methods}

@@ -112,12 +112,12 @@ def measured_row(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
         counts.append(sum(passed))
         shown = " / ".join(_fmt(v, metric, stat) for v in values)
         n = rows["trial_id"].nunique()
-        measured.append((f"`{method}` " if len(methods) > 1 else "") + shown + ("" if stat == "trials" else f" ({n} trials)"))
+        measured.append((f"`{method}` " if len(methods) > 1 else "") + shown + ("" if stat == "trials" else f" ({n} trial{'s' if n > 1 else ''})"))
     cut = f"within ±{row.get('tolerance', 0.0):g} of " if check == "within" else f"{check} "
     reference = cut + " / ".join(_fmt(r, metric, stat) for r in references) + _source(row)
     met = met_text(not failing)
     if len(mixes) > 1 and len(methods) == 1:
-        met += f" ({counts[0]} of {len(mixes)}: {' / '.join(mixes)})"
+        met += f" ({counts[0]} of {len(mixes)} mixes)"
     elif failing and len(methods) > 1:
         met += " by " + ", ".join(f"`{m}`" for m in failing)
     return "; ".join(measured), reference, met
