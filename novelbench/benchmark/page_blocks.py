@@ -82,7 +82,8 @@ def per_group(rows: pd.DataFrame) -> str:
 
 def devices(rows: pd.DataFrame) -> str:
     done = trials(rows)
-    return ", ".join(sorted({f"{d} ({p})" for d, p in zip(done["device"], done["precision"])}))
+    precision = done["precision"].fillna("precision not recorded") if "precision" in done else ["precision not recorded"] * len(done)
+    return ", ".join(sorted({f"{d} ({p})" for d, p in zip(done["device"], precision)}))
 
 
 def seconds(rows: pd.DataFrame) -> pd.Series:
@@ -174,16 +175,17 @@ def figure_block(page, spec: dict, where: str, out_dir: Path) -> str:
     return f"![{caption}]({name}.png)"
 
 
-@block("compare", "metric", "mix", "by_group", "focus", "pairs", "ranks", "figure", "min_pairs")
+@block("compare", "metric", "mix", "by_group", "focus", "pairs", "holm", "ranks", "figure", "min_pairs")
 def compare_block(page, spec: dict, where: str, out_dir: Path) -> str:
     """The paired comparison as `bench compare` computes it (Holm over all its pairs when 3+
     methods); ``focus = M`` shows only M's pairs, M as A; ``figure = FILE`` writes the
     critical-difference diagram. ``pairs = [[A, B], ...]`` compares only those pairs (Holm over
-    them), e.g. a method against an earlier run of itself named apart by a run entry's suffix."""
+    them; ``holm = false``: each pair its own question), e.g. a method against an earlier run of
+    itself named apart by a run entry's suffix."""
     table = page.table(spec, where)
     metric, min_pairs = spec.get("metric", "auroc"), spec.get("min_pairs", compare_mod.MIN_PAIRS)
     if "pairs" in spec:
-        return listed_pairs(table, spec["pairs"], metric, spec.get("mix"), min_pairs, where)
+        return listed_pairs(table, spec["pairs"], metric, spec.get("mix"), min_pairs, spec.get("holm", True), where)
     comparisons = compare_mod.compare(table, metric, spec.get("mix"), min_pairs, spec.get("by_group", False))
     stem = figure_name(spec["figure"], where) if "figure" in spec else None
     drawn = [c for c in comparisons if c.ranks is not None]
@@ -202,7 +204,8 @@ def compare_block(page, spec: dict, where: str, out_dir: Path) -> str:
     return "\n\n".join(parts)
 
 
-def listed_pairs(table: pd.DataFrame, listed: list, metric: str, mix: str | None, min_pairs: int, where: str) -> str:
+def listed_pairs(table: pd.DataFrame, listed: list, metric: str, mix: str | None, min_pairs: int, holm: bool,
+                 where: str) -> str:
     compare_mod.check_metric(table, metric)
     protocol, dataset = table["protocol"].iloc[0], table["dataset"].iloc[0]
     mix = mix or default_mix(table, metric)
@@ -211,11 +214,13 @@ def listed_pairs(table: pd.DataFrame, listed: list, metric: str, mix: str | None
     if missing:
         raise NovelbenchError(f"{where}: no trials of {', '.join(missing)} on the {mix} mix in these run tables")
     pairs = [compare_mod.compare_pair(a, b, wide[a], wide[b], min_pairs) for a, b in listed]
-    compare_mod.holm(pairs)
+    if holm:
+        compare_mod.holm(pairs)
     methods = list(dict.fromkeys(m for pair in listed for m in pair))
     c = compare_mod.Comparison(protocol, dataset, "pairs listed", metric, mix, methods, pairs)
-    holm = f" Holm correction over these {len(pairs)} pairs." if len(pairs) > 1 else ""
-    return f"{c.title}.{holm}\n\n" + md(c.pairs_frame(), [c.note])
+    how = (f" Holm correction over these {len(pairs)} pairs." if holm else " No multiple-test correction.") if len(pairs) > 1 else ""
+    frame = c.pairs_frame() if holm else c.pairs_frame().drop(columns="Holm p", errors="ignore")
+    return f"{c.title}.{how}\n\n" + md(frame, [c.note])
 
 
 @block("coverage", "describe")
