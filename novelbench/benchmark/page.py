@@ -54,6 +54,7 @@ class Page:
     run_sets: dict[str, list[RunRef]]
     blocks: list[dict[str, Any]]
     _cache: dict[Path, pd.DataFrame] = field(default_factory=dict, repr=False)
+    comparisons: dict[tuple, Any] = field(default_factory=dict, repr=False)  # verdict rows' paired comparisons
 
     @property
     def folder(self) -> Path:

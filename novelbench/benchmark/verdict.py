@@ -59,17 +59,24 @@ def render(page, spec: dict, where: str) -> str:
         if "target" not in row:
             raise NovelbenchError(f"{at}: no `target` text")
         table = page.table({**{k: v for k, v in spec.items() if k in ("where", "methods")}, **row}, at, spec.get("runs"))
-        measured, reference, met = (paired if "pair" in row else measured_row)(table, row, at)
+        if "pair" in row:
+            measured, reference, met = paired(page, table, row, at)
+        else:
+            measured, reference, met = measured_row(table, row, at)
         out.append({"target": row["target"], "measured": measured, "reference": reference, "met?": met})
     return md(pd.DataFrame(out))
 
 
-def paired(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str]:
+def paired(page, table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str]:
     a, b = row["pair"]
     check = row.get("check", "greater")
     if check not in PAIR_CHECKS:
         raise NovelbenchError(f"{at}: a paired row's check is one of {', '.join(PAIR_CHECKS)}, not {check!r}")
-    comparison = compare_mod.compare(table, row.get("metric", "auroc"), row.get("mix"), by_group=False)[0]
+    # rows on the same trials share one comparison (its bootstrap intervals are the slow part)
+    key = (tuple(sorted(set(zip(table["trial_id"], table["method"])))), row.get("metric", "auroc"), row.get("mix"))
+    if key not in page.comparisons:
+        page.comparisons[key] = compare_mod.compare(table, key[1], key[2], by_group=False)[0]
+    comparison = page.comparisons[key]
     pair = next((p.facing(a) for p in comparison.pairs if {p.a, p.b} == {a, b}), None)
     if pair is None:
         raise NovelbenchError(f"{at}: {a} and {b} are not both in these runs")
