@@ -504,7 +504,5 @@ def page(spec: Path = typer.Argument(..., help="A page spec (TOML): prose and co
     timings, verdict tables). See README "Results pages"."""
     from novelbench.benchmark import page as page_mod
 
-    declared = page_mod.load(spec)
-    for target in out:
-        for path in page_mod.write(declared, target):
-            out_console.print(f"wrote {path}")
+    for path in page_mod.write(page_mod.load(spec), out):
+        out_console.print(f"wrote {path}")

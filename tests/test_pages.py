@@ -77,6 +77,20 @@ metric = "f1_quantile"
 check = ">"
 than = "trivial"
 [[block.rows]]
+target = "good within 0.03 of ALOCC D(R(X))'s published F1 at 50 %"
+method = "good"
+metric = "f1_quantile"
+check = "within"
+tolerance = 0.03
+than = {published = "ALOCC D(R(X))"}
+[[block.rows]]
+target = "good within 0.06 of it"
+method = "good"
+metric = "f1_quantile"
+check = "within"
+tolerance = 0.06
+than = {published = "ALOCC D(R(X))"}
+[[block.rows]]
 target = "good ahead of bad"
 pair = ["good", "bad"]
 check = "greater"
@@ -89,7 +103,8 @@ check = "greater"
     met = [line.rsplit("|", 2)[1].strip() for line in lines]
     assert met[0] == "**met**" and met[1] == "**not met**"
     assert met[2].startswith("**not met**") and "`bad`" in met[2]  # bad's F1 0.616 < 0.667
-    assert met[3] == "**met**" and met[4] == "**not met**"
+    assert met[3] == "**not met**" and met[4] == "**met**"  # |0.935 - 0.880| = 0.055
+    assert met[5] == "**met**" and met[6] == "**not met**"
     assert f"{np.mean(GOOD):.3f}" in lines[0]
 
 
@@ -108,11 +123,10 @@ kind = "compare"
 runs = ["runs.csv"]
 focus = "bad"
 """)
-    declared = page.load(spec)
-    page.write(declared, tmp_path / "out" / "p.md")
-    page.write(declared, tmp_path / "out" / "p.html")
+    page.write(page.load(spec), [tmp_path / "out" / "p.md", tmp_path / "out" / "p.html"])
     text = (tmp_path / "out" / "p.md").read_text()
-    assert text.startswith("# Tiny\n\nSome *words*.") and "| bad | good |" in text
+    assert text.startswith("# Tiny\n\nSome *words*.") and "| positive set | good | bad |" in text
+    assert "| bad | good | 8 |" in text  # focus: bad is A in its pairs
     html = (tmp_path / "out" / "p.html").read_text()
     assert "<em>words</em>" in html and "<table>" in html and str(tmp_path) not in html
 

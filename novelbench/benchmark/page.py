@@ -88,20 +88,25 @@ class Page:
 
     def table(self, spec: dict[str, Any], where: str, default_runs: Any = None) -> pd.DataFrame:
         """The rows a block (or verdict row) reads: its run tables, filtered by ``where`` and ``methods``."""
-        table = self.read(self.refs(spec.get("runs", default_runs), where))
+        table = self.filter(self.read(self.refs(spec.get("runs", default_runs), where)), spec, where)
+        if table.empty:
+            raise NovelbenchError(f"{where}: no rows left after `where` / `methods`")
+        return table
+
+    @staticmethod
+    def filter(table: pd.DataFrame, spec: dict[str, Any], where: str, strict: bool = True) -> pd.DataFrame:
+        """Rows that ``where = {column = value or [values]}`` keeps, of the ``methods`` named (in
+        their order); ``strict``: a named method with no rows is an error."""
         for column, wanted in spec.get("where", {}).items():
             if column not in table.columns:
                 raise NovelbenchError(f"{where}: `where` names {column!r}, not a column of these run tables")
-            values = wanted if isinstance(wanted, list) else [wanted]
-            table = table[table[column].isin(values)]
+            table = table[table[column].isin(wanted if isinstance(wanted, list) else [wanted])]
         if "methods" in spec:
             missing = [m for m in spec["methods"] if m not in set(table["method"])]
-            if missing:
+            if missing and strict:
                 raise NovelbenchError(f"{where}: no trials of {', '.join(missing)} in these run tables")
             order = {m: i for i, m in enumerate(spec["methods"])}
             table = table[table["method"].isin(order)].sort_values("method", key=lambda s: s.map(order), kind="stable")
-        if table.empty:
-            raise NovelbenchError(f"{where}: no rows left after `where` / `methods`")
         return table
 
 
@@ -169,17 +174,20 @@ def render_markdown(page: Page, out_dir: Path | None) -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def write(page: Page, out: Path) -> list[Path]:
-    """Write the page as ``out`` (.md, or .html through the package's page template)."""
-    if out.suffix not in (".md", ".html", ".htm"):
-        raise NovelbenchError(f"--out {out}: the suffix decides the format, use .md or .html")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = render_markdown(page, out.parent)
-    if out.suffix == ".md":
-        out.write_text(text, encoding="utf-8")
-    else:
-        out.write_text(render_html(page.title, text), encoding="utf-8")
-    return [out]
+def write(page: Page, outs: list[Path]) -> list[Path]:
+    """Write the page as each of ``outs`` (.md, or .html through the package's page template);
+    figures go beside each, the page is computed once per folder."""
+    for out in outs:
+        if out.suffix not in (".md", ".html", ".htm"):
+            raise NovelbenchError(f"--out {out}: the suffix decides the format, use .md or .html")
+    texts: dict[Path, str] = {}
+    for out in outs:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.parent not in texts:
+            texts[out.parent] = render_markdown(page, out.parent)
+        text = texts[out.parent]
+        out.write_text(text if out.suffix == ".md" else render_html(page.title, text), encoding="utf-8")
+    return list(outs)
 
 
 def render_html(title: str, markdown: str) -> str:

@@ -230,7 +230,7 @@ def coverage_block(page, spec: dict, where: str, out_dir: Path) -> str:
     rows = []
     describe = spec.get("describe", {})
     for ref in page.refs(spec.get("runs"), where):
-        table = page.table({**spec, "runs": [str(ref.path.relative_to(page.folder))]}, where)
+        table = page.filter(page.read([ref]), spec, where, strict=False)
         name = ref.path.stem
         for method, part in table.groupby("method", sort=False):
             all_trials = part.drop_duplicates("trial_id")

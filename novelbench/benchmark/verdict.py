@@ -83,7 +83,8 @@ def paired(page, table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
     p = pair.p_holm if pair.p_holm is not None else pair.p
     measured = (f"{a} - {b} = {num(pair.mean_diff, signed=True)} over {pair.n} pairs "
                 f"({pair.wins} / {pair.ties} / {pair.losses} wins / ties / losses); {pair.message or pair.verdict()}")
-    reference = f"Wilcoxon{', Holm over ' + str(len(comparison.pairs)) + ' pairs' if pair.p_holm is not None and len(comparison.methods) > 2 else ''}, alpha {compare_mod.ALPHA}"
+    holm = f", Holm over {len(comparison.pairs)} pairs" if len(comparison.methods) > 2 else ""
+    reference = f"Wilcoxon{holm}, alpha {compare_mod.ALPHA}"
     if p is None:
         return measured, reference, "**not met** (no test)"
     significant = p < compare_mod.ALPHA
