@@ -136,11 +136,14 @@ focus = "bad"
     ('[[block]]\nkind = "table"\nruns = ["missing.csv"]\n', "run table missing.csv not found"),
     ('[[block]]\nkind = "table"\nruns = ["runs.csv"]\ncolour = "red"\n', "unknown key(s) colour"),
     ('[[block]]\nkind = "verdict"\nruns = ["runs.csv"]\n[[block.rows]]\ntarget = "x"\ncheck = ">"\n', "no `than`"),
+    ('[[block]]\nkind = "verdict"\n[[block.rows]]\ntarget = "x"\nruns = ["gone.csv"]\npair = ["a", "b"]\n',
+     "row 1: run table gone.csv not found"),
+    ('[[block]]\nkind = "csv"\nfile = "gone.csv"\n', "no file gone.csv"),
 ])
-def test_bad_specs_fail_with_one_line(tmp_path, body, message):
+def test_bad_specs_fail_with_one_line_before_any_work(tmp_path, body, message):
     run_table(tmp_path, "runs", {"good": GOOD, "bad": BAD})
     with pytest.raises(NovelbenchError) as err:
-        page.render_markdown(page.load(write_spec(tmp_path, body)), tmp_path)
+        page.load(write_spec(tmp_path, '[[block]]\nkind = "prose"\ntext = "first"\n' + body))
     assert message in str(err.value) and "\n" not in str(err.value)
 
 

@@ -158,9 +158,21 @@ def load(spec: Path) -> Page:
         extra = set(block) - keys - (COMMON_KEYS if kind != "prose" else {"kind"})
         if extra:
             raise NovelbenchError(f"{page.where(i)}: unknown key(s) {', '.join(sorted(extra))}")
-        if kind != "prose" and "runs" in block:
-            page.refs(block["runs"], page.where(i))
+        check_inputs(page, block, page.where(i))
     return page
+
+
+def check_inputs(page: Page, block: dict[str, Any], where: str) -> None:
+    """Before any work: the run tables and files a block reads exist, and every verdict row is well formed."""
+    from novelbench.benchmark import verdict
+
+    kind = block["kind"]
+    if "file" in block and not (page.folder / str(block["file"])).is_file() and kind in ("prose", "csv"):
+        raise NovelbenchError(f"{where}: no file {block['file']} (paths are relative to the spec's folder)")
+    if kind == "verdict":
+        verdict.check(page, block, where)
+    elif kind not in ("prose", "csv"):
+        page.refs(block.get("runs"), where)
 
 
 def render_markdown(page: Page, out_dir: Path | None) -> str:

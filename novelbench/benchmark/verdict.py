@@ -46,18 +46,37 @@ def met_text(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
 
 
-def render(page, spec: dict, where: str) -> str:
-    rows = spec.get("rows")
-    if not rows:
+def check(page, spec: dict, where: str) -> None:
+    """Every row's keys, target, check and run tables, before anything is computed."""
+    if not spec.get("rows"):
         raise NovelbenchError(f"{where}: a verdict block needs [[block.rows]]")
-    out = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(spec["rows"]):
         at = f"{where}, row {i + 1}"
         extra = set(row) - ROW_KEYS
         if extra:
             raise NovelbenchError(f"{at}: unknown key(s) {', '.join(sorted(extra))}")
         if "target" not in row:
             raise NovelbenchError(f"{at}: no `target` text")
+        if "pair" in row:
+            if not (isinstance(row["pair"], list) and len(row["pair"]) == 2):
+                raise NovelbenchError(f"{at}: `pair` names two methods, e.g. [\"crbnd-plus\", \"ocsvm\"]")
+            if row.get("check", "greater") not in PAIR_CHECKS:
+                raise NovelbenchError(f"{at}: a paired row's check is one of {', '.join(PAIR_CHECKS)}")
+        else:
+            if row.get("check") not in OPERATORS and row.get("check") != "within":
+                raise NovelbenchError(f"{at}: check is one of {', '.join(OPERATORS)}, within (or, with `pair`, "
+                                      f"{', '.join(PAIR_CHECKS)})")
+            if "than" not in row:
+                raise NovelbenchError(f"{at}: no `than` (a number, \"trivial\" or {{published = NAME}})")
+            if row.get("stat", "mean") not in (*STATS, "trials"):
+                raise NovelbenchError(f"{at}: stat is one of {', '.join(STATS)}, trials; not {row['stat']!r}")
+        page.refs(row.get("runs", spec.get("runs")), at)
+
+
+def render(page, spec: dict, where: str) -> str:
+    out = []
+    for i, row in enumerate(spec["rows"]):
+        at = f"{where}, row {i + 1}"
         table = page.table({**{k: v for k, v in spec.items() if k in ("where", "methods")}, **row}, at, spec.get("runs"))
         if "pair" in row:
             measured, reference, met = paired(page, table, row, at)
@@ -70,8 +89,6 @@ def render(page, spec: dict, where: str) -> str:
 def paired(page, table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str]:
     a, b = row["pair"]
     check = row.get("check", "greater")
-    if check not in PAIR_CHECKS:
-        raise NovelbenchError(f"{at}: a paired row's check is one of {', '.join(PAIR_CHECKS)}, not {check!r}")
     # rows on the same trials share one comparison (its bootstrap intervals are the slow part)
     key = (tuple(sorted(set(zip(table["trial_id"], table["method"])))), row.get("metric", "auroc"), row.get("mix"))
     if key not in page.comparisons:
@@ -95,12 +112,6 @@ def paired(page, table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
 
 def measured_row(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str]:
     metric, stat, check = row.get("metric", "auroc"), row.get("stat", "mean"), row.get("check")
-    if check not in OPERATORS and check != "within":
-        raise NovelbenchError(f"{at}: check is one of {', '.join(OPERATORS)}, within (or a paired row's {', '.join(PAIR_CHECKS)})")
-    if stat not in STATS and stat != "trials":
-        raise NovelbenchError(f"{at}: stat is one of {', '.join(STATS)}, trials; not {stat!r}")
-    if "than" not in row:
-        raise NovelbenchError(f"{at}: no `than` (a number, \"trivial\" or {{published = NAME}})")
     if metric != "seconds" and metric not in table.columns:
         raise NovelbenchError(f"{at}: these run tables have no {metric!r} column")
     whole = stat == "trials" or metric == "seconds"
