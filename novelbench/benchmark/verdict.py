@@ -24,7 +24,6 @@ says (Holm-corrected when the runs hold 3+ methods):
 from __future__ import annotations
 
 import operator
-from typing import Any
 
 import numpy as np
 import pandas as pd
