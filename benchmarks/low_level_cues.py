@@ -16,7 +16,7 @@ the whole pool and within inliers and outliers separately.
     python benchmarks/low_level_cues.py --data-root DATA --fit g2d --digits 0 1 8
 
 ``--save DIR`` writes DIR/cues-mnist.csv (the statistics' per-digit AUROCs) and, with --fit,
-DIR/cues-fit-METHOD.csv, which benchmarks/baselines_page.py reads from results/reference/runs.
+DIR/cues-fit-METHOD.csv, which results/reference/baselines.toml shows (csv blocks).
 """
 
 from __future__ import annotations

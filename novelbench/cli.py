@@ -772,3 +772,16 @@ def verify(
         raise NovelbenchError("no chosen trial could be re-run here (see each one's note)")
     if any(verify_mod.is_beyond(o) or o.verdict == "failed" for o in outcomes):
         raise typer.Exit(1)
+
+
+@app.command()
+@known_errors
+def page(spec: Path = typer.Argument(..., help="A page spec (TOML): prose and computed blocks; run tables relative to it."),
+         out: list[Path] = typer.Option(..., help="Output file: .md, or .html (one page; figures beside it). Repeatable.")) -> None:
+    """A results page declared in a spec, rendered from run tables: prose written by hand beside
+    computed blocks (protocol tables and figures, paired comparisons, coverage, per-class tables,
+    timings, verdict tables). See README "Results pages"."""
+    from novelbench.benchmark import page as page_mod
+
+    for path in page_mod.write(page_mod.load(spec), out):
+        out_console.print(f"wrote {path}")

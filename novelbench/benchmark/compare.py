@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,15 @@ class Pair:
     p: float | None = None  # Wilcoxon signed-rank, two-sided
     p_holm: float | None = None  # Holm-corrected over the comparison's pairs (3+ methods)
     message: str = ""  # why there is no test, when there is none
+
+    def facing(self, a: str) -> "Pair":
+        """The same pair with ``a`` as A (difference = a - b), for tables about one method."""
+        if self.a == a:
+            return self
+        if self.b != a:
+            raise NovelbenchError(f"{a} is not in the pair {self.a} / {self.b}")
+        return replace(self, a=self.b, b=self.a, mean_a=self.mean_b, mean_b=self.mean_a, mean_diff=-self.mean_diff,
+                       ci_low=-self.ci_high, ci_high=-self.ci_low, wins=self.losses, losses=self.wins)
 
     def verdict(self, alpha: float = ALPHA) -> str:
         p = self.p_holm if self.p_holm is not None else self.p
@@ -232,7 +241,8 @@ def _ranks(comparison: Comparison, wide: pd.DataFrame, min_pairs: int) -> None:
     comparison.nemenyi = sp.posthoc_nemenyi_friedman(complete[comparison.methods])
 
 
-def _holm(pairs: list[Pair]) -> None:
+def holm(pairs: list[Pair]) -> None:
+    """Set each tested pair's Holm-corrected p-value (over the tested pairs)."""
     from statsmodels.stats.multitest import multipletests
 
     tested = [p for p in pairs if p.p is not None]
@@ -280,7 +290,7 @@ def compare(table: pd.DataFrame, metric: str = "auroc", mix: str | None = None, 
             comparison = Comparison(protocol, dataset, scope, metric, chosen, methods)
             comparison.pairs = [compare_pair(a, b, sub[a], sub[b], min_pairs) for a, b in itertools.combinations(methods, 2)]
             if len(methods) > 2:
-                _holm(comparison.pairs)
+                holm(comparison.pairs)
                 _ranks(comparison, sub, min_pairs)
             out.append(comparison)
     if not out:

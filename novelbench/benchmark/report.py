@@ -307,8 +307,8 @@ def save_figure(fig, out: Path) -> list[Path]:
 
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = [out.with_suffix(".png"), out.with_suffix(".pdf")]
-    for path in paths:
-        fig.savefig(path, dpi=150)
+    for path in paths:  # no creation date in the PDF: the same figure gives the same file
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
     plt.close(fig)
     return paths
 

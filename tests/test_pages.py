@@ -1,0 +1,156 @@
+"""`bench page`: the committed results pages re-render from their specs and committed run tables
+(golden test), verdicts are computed both ways, and bad specs fail with one clear line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from novelbench.benchmark import page
+from novelbench.errors import NovelbenchError
+
+REFERENCE = Path(__file__).resolve().parents[1] / "results" / "reference"
+SPECS = sorted(REFERENCE.glob("*.toml"))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
+def test_committed_page_renders_from_its_spec(spec):
+    """Every committed page is what its spec renders from the committed run tables (figures are
+    not redrawn here: the files the page links must exist beside it)."""
+    text = page.render_markdown(page.load(spec), None)
+    assert text == spec.with_suffix(".md").read_text(encoding="utf-8")
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+        assert (REFERENCE / link).is_file(), link
+    assert "/work/" not in text and "/root/" not in text and "/home/" not in text
+
+
+def run_table(folder: Path, name: str, auroc: dict[str, list[float]]) -> Path:
+    """A tiny run table: methods x 8 trials on the pool mix and a p50 mix (F1 = AUROC here)."""
+    rows = []
+    for method, values in auroc.items():
+        for i, v in enumerate(values):
+            for mix, pct in (("pool", np.nan), ("p50", 50.0)):
+                rows.append({"trial_id": f"{method}-{i}", "protocol": "mnist", "dataset": "mnist", "method": method,
+                             "positives": f"{i % 4} - d", "group": "n=1", "repeat": 0, "seed": i // 4, "mix": mix,
+                             "outlier_pct": pct, "auroc": v, "aupr": v, "f1_quantile": v, "f1_validation": v,
+                             "f1_oracle": v, "f1_native": np.nan, "f1_trivial": 2 / 3, "n_train": 10,
+                             "fit_seconds": 2.0, "score_seconds": 1.0, "device": "cpu", "precision": "fp32",
+                             "status": "ok"})
+    path = folder / f"{name}.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def write_spec(folder: Path, body: str) -> Path:
+    spec = folder / "page.toml"
+    spec.write_text(body)
+    return spec
+
+
+#: a verdict block over runs.csv; its rows follow
+VERDICT = '[[block]]\nkind = "verdict"\nruns = ["runs.csv"]\n'
+GOOD = [0.90, 0.92, 0.95, 0.91, 0.93, 0.96, 0.94, 0.97]
+BAD = [0.60, 0.55, 0.70, 0.52, 0.66, 0.58, 0.61, 0.63]
+
+
+def test_verdict_met_and_not_met_are_computed(tmp_path):
+    run_table(tmp_path, "runs", {"good": GOOD, "bad": BAD})
+    spec = write_spec(tmp_path, VERDICT + """
+[[block.rows]]
+target = "good above 0.9"
+method = "good"
+check = ">"
+than = 0.9
+[[block.rows]]
+target = "bad above 0.9"
+method = "bad"
+check = ">"
+than = 0.9
+[[block.rows]]
+target = "every method beats the trivial F1"
+metric = "f1_quantile"
+check = ">"
+than = "trivial"
+[[block.rows]]
+target = "good ahead of bad"
+pair = ["good", "bad"]
+check = "greater"
+[[block.rows]]
+target = "bad ahead of good"
+pair = ["bad", "good"]
+check = "greater"
+""")
+    lines = page.render_markdown(page.load(spec), tmp_path).splitlines()[2:]
+    met = [line.rsplit("|", 2)[1].strip() for line in lines]
+    assert met[0] == "**met**" and met[1] == "**not met**"
+    assert met[2].startswith("**not met**") and "`bad`" in met[2]  # bad's F1 0.616 < 0.667
+    assert met[3] == "**met**" and met[4] == "**not met**"
+    assert f"{np.mean(GOOD):.3f}" in lines[0]
+
+
+@pytest.mark.parametrize("tolerance, met", [(0.03, "**not met**"), (0.06, "**met**")])  # |0.935 - 0.880| = 0.055
+def test_verdict_against_a_published_number(tmp_path, tolerance, met):
+    run_table(tmp_path, "runs", {"good": GOOD})
+    spec = write_spec(tmp_path, VERDICT + f"""
+[[block.rows]]
+target = "good within {tolerance} of ALOCC D(R(X))'s published F1 at 50 %"
+metric = "f1_quantile"
+check = "within"
+tolerance = {tolerance}
+than = {{published = "ALOCC D(R(X))"}}
+""")
+    row = page.render_markdown(page.load(spec), tmp_path).splitlines()[2]
+    assert row.endswith(f"| {met} |") and "0.880 (published: ALOCC D(R(X)))" in row
+
+
+def test_markdown_and_html_written(tmp_path):
+    run_table(tmp_path, "runs", {"good": GOOD, "bad": BAD})
+    spec = write_spec(tmp_path, """
+title = "Tiny"
+[[block]]
+kind = "prose"
+text = "Some *words*."
+[[block]]
+kind = "per-class"
+runs = ["runs.csv"]
+[[block]]
+kind = "compare"
+runs = ["runs.csv"]
+focus = "bad"
+""")
+    page.write(page.load(spec), [tmp_path / "out" / "p.md", tmp_path / "out" / "p.html"])
+    text = (tmp_path / "out" / "p.md").read_text()
+    assert text.startswith("# Tiny\n\nSome *words*.") and "| positive set | good | bad |" in text
+    assert "| bad | good | 8 |" in text  # focus: bad is A in its pairs
+    html = (tmp_path / "out" / "p.html").read_text()
+    assert "<em>words</em>" in html and "<table>" in html and str(tmp_path) not in html
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[[block]]\nkind = "pie"\n', "unknown block kind 'pie'"),
+    ('[[block]]\nkind = "table"\nruns = ["missing.csv"]\n', "run table missing.csv not found"),
+    ('[[block]]\nkind = "table"\nruns = ["runs.csv"]\ncolour = "red"\n', "unknown key(s) colour"),
+    (VERDICT + '[[block.rows]]\ntarget = "x"\ncheck = ">"\n', "no `than`"),
+    ('[[block]]\nkind = "verdict"\n[[block.rows]]\ntarget = "x"\nruns = ["gone.csv"]\npair = ["a", "b"]\n',
+     "row 1: run table gone.csv not found"),
+    ('[[block]]\nkind = "csv"\nfile = "gone.csv"\n', "no file gone.csv"),
+])
+def test_bad_specs_fail_with_one_line_before_any_work(tmp_path, body, message):
+    run_table(tmp_path, "runs", {"good": GOOD, "bad": BAD})
+    with pytest.raises(NovelbenchError) as err:
+        page.load(write_spec(tmp_path, '[[block]]\nkind = "prose"\ntext = "first"\n' + body))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_cli_page_error_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from novelbench.cli import app
+
+    result = CliRunner().invoke(app, ["page", str(write_spec(tmp_path, '[[block]]\nkind = "pie"\n')), "--out",
+                                      str(tmp_path / "p.md")])
+    assert result.exit_code == 1 and "unknown block kind 'pie'" in result.output
