@@ -244,7 +244,7 @@ def test_report_opens_with_a_leaderboard_best_rank_first(tmp_path):
     html = report_page.render_html(context)
     assert html.index('<section id="leaderboard">') < html.index('id="how-to-read"') < html.index('<section id="summary">')
     board = context["sections"][0].blocks[0]["table"]
-    assert board.columns == ["method", "trials", "AUROC (pool)", "F1 10%", "F1 50%", "mean rank", "s / trial"]
+    assert board.columns == ["method", "trials", "AUROC (pool)", "F1 10%", "F1 50%", "mean rank", "s / trial", "device"]
     assert [r[0] for r in board.rows] == ["best", "middle", "weak", "trivial floor (all inliers)"]
     ranks = compare.compare(table)[0].ranks
     assert [r[5] for r in board.rows[:3]] == [f"{ranks[m]:.2f}" for m in ("best", "middle", "weak")]
