@@ -14,6 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from typer.testing import CliRunner
 
 from novelbench.benchmark import compare, published, report, report_page
+from novelbench.benchmark.metrics import trivial_f1
 from novelbench.cli import app
 
 runner = CliRunner()
@@ -43,7 +44,7 @@ def run_table(methods: dict[str, float], protocol="mnist", dataset="mnist", posi
                                      "method": method, "method_name": method, "positives": pos, "group": g, "repeat": 0,
                                      "seed": s, "mix": mix, "outlier_pct": pct, "n_test": 100, "n_outliers": int(pct),
                                      "auroc": auc, "aupr": auc - 0.05, "f1_quantile": auc - 0.1, "f1_validation": auc - 0.09,
-                                     "f1_oracle": auc - 0.08, "f1_native": np.nan, "f1_trivial": 2 * (1 - pct / 100) / (2 - pct / 100),
+                                     "f1_oracle": auc - 0.08, "f1_native": np.nan, "f1_trivial": trivial_f1(pct / 100),
                                      "n_train": 50, "fit_seconds": 1.5, "score_seconds": 0.1, "device": "cpu", "precision": "fp32",
                                      "threads": 1, "status": "ok", "error": "", "versions": "novelbench=0.1.0",
                                      "timestamp": "2026-01-01T00:00:00+00:00"})
@@ -244,7 +245,7 @@ def test_report_opens_with_a_leaderboard_best_rank_first(tmp_path):
     html = report_page.render_html(context)
     assert html.index('<section id="leaderboard">') < html.index('id="how-to-read"') < html.index('<section id="summary">')
     board = context["sections"][0].blocks[0]["table"]
-    assert board.columns == ["method", "trials", "AUROC (pool)", "F1 10%", "F1 50%", "mean rank", "s / trial"]
+    assert board.columns == ["method", "trials", "AUROC (pool)", "F1 10%", "F1 50%", "mean rank", "s / trial", "device"]
     assert [r[0] for r in board.rows] == ["best", "middle", "weak", "trivial floor (all inliers)"]
     ranks = compare.compare(table)[0].ranks
     assert [r[5] for r in board.rows[:3]] == [f"{ranks[m]:.2f}" for m in ("best", "middle", "weak")]

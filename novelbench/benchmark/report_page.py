@@ -144,16 +144,16 @@ def leaderboard_section(table: pd.DataFrame, policy: str, comparisons: list) -> 
             digits = 2 if col == "mean rank" else 1 if col == "s / trial" else 3
             shown[col] = shown[col].map(lambda v, d=digits: "-" if pd.isna(v) else f"{v:.{d}f}")
         floor = {"method": "trivial floor (all inliers)", "trials": "-", f"AUROC ({auroc_mix})": "0.500",
-                 **{f"F1 {p:g}%": f"{trivial_f1(p / 100):.3f}" for p in f1.columns}, "mean rank": "-", "s / trial": "-"}
+                 **{f"F1 {p:g}%": f"{trivial_f1(p / 100):.3f}" for p in f1.columns}, "mean rank": "-", "s / trial": "-", "device": "-"}
         devices = trials.groupby("method")["device"].agg(lambda d: ", ".join(sorted({str(v).split(":")[0] for v in d})))
-        shown["s / trial"] += shown["method"].map(lambda m: "" if devices.get(m, "cpu") == "cpu" else f" ({devices[m]})")
+        shown["device"] = shown["method"].map(devices)
         shown = pd.concat([shown, pd.DataFrame([floor])], ignore_index=True)
         rank_note = (f"Mean rank: of {report.metric_label(ranked.metric)} on the {ranked.mix} mix over the {ranked.blocks} trials "
                      "every method has (1 = best; see Paired comparison)." if ranked is not None else
                      "Mean rank: none (it needs 3+ methods sharing enough trials; see Paired comparison).")
         section.table(f"{protocol} protocol on {dataset}", shown,
                       [f"F1 with inliers as the positive class, {policy} threshold, at each outlier share of the test mix; "
-                       f"AUROC with outliers positive on the {auroc_mix} mix; s / trial: fit + scoring seconds (on the CPU unless a device is named).",
+                       f"AUROC with outliers positive on the {auroc_mix} mix; s / trial: fit + scoring seconds on that device.",
                        rank_note])
     return section
 
