@@ -47,6 +47,10 @@ class Executor:
     def run(self, trials: Iterable[Trial]) -> Iterator[tuple[Trial, Rows]]:
         raise NotImplementedError
 
+    def running(self) -> list[Trial]:
+        """The trials running (or handed to workers) now, for the progress display. Override."""
+        return []
+
     def close(self) -> None:
         """Release workers; called on normal end, on errors and on Ctrl-C."""
 
