@@ -245,7 +245,7 @@ def run(
         elif rows and not as_json:
             pool = next((r for r in rows if r["mix"] == "pool"), rows[-1])
             err_console.print(f"done {escape(trial.describe())}: AUROC {pool['auroc']:.3f} ({pool['mix']}), fit {pool['fit_seconds']:.1f}s")
-        progress.update(task, advance=1)
+        progress.update(task, advance=1, description="cached" if cached else "")
 
     with progress:
         task = progress.add_task("starting", total=len(trials))
@@ -277,6 +277,8 @@ class RunningColumn(ProgressColumn):
         self.executor = executor
 
     def render(self, task) -> Text:
+        if task.finished:
+            return Text("finished")
         return Text(running_label(self.executor.running()) or task.description)
 
 

@@ -257,7 +257,7 @@ class DaskExecutor(Executor):
             submit_more()
 
     def running(self) -> list[Trial]:
-        return list(self._planned.values())  # submitted: running or queued on the cluster
+        return list(self._planned.copy().values())  # submitted: running or queued on the cluster
 
     def close(self) -> None:
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
