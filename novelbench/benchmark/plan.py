@@ -10,9 +10,12 @@ import ast
 import itertools
 from typing import Any
 
+import torch
+
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.protocols.base import Setting
+from novelbench.datasets.base import ImageSet, LoadedDataset
 from novelbench.errors import NovelbenchError
 from novelbench.methods.base import resolve_device
 from novelbench.methods.pyod_check import check_pyod_params
@@ -113,8 +116,7 @@ def plan_trials(methods: list[str], param_specs: list[str], protocol: str, proto
     ds = DATASETS.create(dataset, **dataset_params)
     data = load_dataset(dataset, dataset_params)
     settings = proto.settings(data)
-    for setting in settings:  # a test mix that cannot be filled is one error now, not a failed trial each
-        proto.split(data, setting, seeds[0])
+    check_splits(proto, data, settings, seeds[0])
     trials = []
     for method in methods:
         names = list(grid[method])
@@ -127,6 +129,28 @@ def plan_trials(methods: list[str], param_specs: list[str], protocol: str, proto
                                         resolved_device, threads, setting_label(method, params), ds.identity(), model_dir))
     check_unique(trials)
     return trials, settings
+
+
+def _labels_only(data: LoadedDataset) -> LoadedDataset:
+    """The dataset with every image shrunk to one black pixel: the same labels, so the same
+    splits and mixes, at no cost of copying images."""
+    splits = {name: ImageSet(torch.zeros((len(s), 1, 1, 1), dtype=torch.uint8), s.labels, s.class_names)
+              for name, s in data.splits.items()}
+    return LoadedDataset(data.name, splits, data.clutter_class)
+
+
+def check_splits(proto, data: LoadedDataset, settings: list[Setting], seed: int) -> None:
+    """Split every setting once, on the labels only: a test mix the data cannot fill (an outlier
+    share above what the other classes hold, a one-class dataset) is one error before any work,
+    not a failed trial each. Other exceptions are left to the trials (a split that looks at pixels)."""
+    skeleton = _labels_only(data)
+    for setting in settings:
+        try:
+            proto.split(skeleton, setting, seed)
+        except NovelbenchError:
+            raise
+        except Exception:
+            pass
 
 
 def check_unique(trials: list[Trial]) -> None:
