@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import ProgressColumn
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from novelbench.errors import NovelbenchError
@@ -28,6 +30,7 @@ from novelbench.registry import DATASETS, EXECUTORS, METHODS, PROTOCOLS
 
 if TYPE_CHECKING:
     from novelbench.benchmark.protocols.base import Option
+    from novelbench.benchmark.store import ResultStore
 
 # Start-up: `bench --help` and the reading commands must not pay for torch, scikit-learn or
 # pandas, so the harness modules are imported inside the commands that use them.
@@ -48,7 +51,8 @@ class Commands(TyperGroup):
 app = typer.Typer(cls=Commands, help="novelbench: benchmark image novelty detection methods.", no_args_is_help=True, add_completion=False)
 # wide tables when writing to a file or pipe; a real terminal's width otherwise
 out_console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+# soft wrap: an error line stays one line when stderr is piped (no hard breaks at 80 columns)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def known_errors(command):
@@ -63,8 +67,20 @@ def known_errors(command):
                 raise
             err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/] (Ctrl-C)", highlight=False)
+            raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _out_path(value) -> Path:
+    """Parser of every --out: an empty value would silently mean the current folder."""
+    if isinstance(value, Path):  # a default
+        return value
+    if not value.strip():
+        raise typer.BadParameter("is empty; give a path (use . for the current folder)")
+    return Path(value)
 
 
 def _ints(text: str | None, what: str) -> list[int] | None:
@@ -150,11 +166,14 @@ def _summary_table(table, title: str) -> Table:
     from novelbench.benchmark.summary import LABELS, METRICS, fmt, summarize
 
     summary = summarize(table)
+    # several protocols or datasets in one table: say which each row is
+    where = summary["protocol"] + "/" + summary["dataset"]
+    several = where.nunique() > 1
     view = Table(title=title, show_lines=False)
-    for col in ["method", "set", "mix", "n", *(LABELS[m] for m in METRICS), "fit s"]:
-        view.add_column(col, justify="left" if col in ("method", "set", "mix") else "right")
-    for _, r in summary.iterrows():
-        view.add_row(escape(str(r["method"])), str(r["group"]), str(r["mix"]), str(r["n"]),
+    for col in ["protocol/dataset"] * several + ["method", "set", "mix", "n", *(LABELS[m] for m in METRICS), "fit s"]:
+        view.add_column(col, justify="left" if col in ("protocol/dataset", "method", "set", "mix") else "right")
+    for (_, r), at in zip(summary.iterrows(), where):
+        view.add_row(*[escape(at)] * several, escape(str(r["method"])), str(r["group"]), str(r["mix"]), str(r["n"]),
                      *(fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in METRICS), f"{r['fit_seconds_mean']:.1f}")
     view.caption = ("F1 takes inliers as the positive class. Thresholds: quantile = flag the known outlier share; validation = tuned on a "
                     "validation mix with labelled outliers; oracle = tuned on the test mix (an upper bound); native = the "
@@ -193,7 +212,7 @@ def run(
     seeds: str = typer.Option("0", help="Comma list of non-negative seeds; each seeds the split sampling and the method's training."),
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
     protocol_option: list[str] = typer.Option([], "--protocol-option", help="Protocol option NAME=VALUE, for protocols given as package.module:Class. Repeatable."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default results/<protocol>-<dataset>-<methods>). Finished trials there are reused."),
+    out: Optional[Path] = typer.Option(None, parser=_out_path, help="Output folder (default results/<protocol>-<dataset>-<methods>). Finished trials there are reused."),
     jobs: Optional[int] = typer.Option(None, min=1, help="Trials run at the same time (local worker processes, or LocalCluster workers with --executor dask). Default: 1 (inline); with --executor processes or dask, cores // --threads, or one per GPU."),
     executor: Optional[str] = typer.Option(None, help="How trials run (see `bench list`): inline, processes, dask, ... Default: processes when --jobs > 1 or --devices, else inline."),
     threads: int = typer.Option(1, min=1, help="CPU threads per trial. Part of a trial's identity: CPU numbers depend on it, never on --jobs."),
@@ -302,7 +321,7 @@ def _execute_run(planned: PlannedRun, as_json: bool):
         err_console.print(f"[yellow]{planned.dataset}: skipped {len(data.skipped_files)} non-image or unreadable file(s), e.g. {escape(data.skipped_files[0])}[/]")
     err_console.print(f"{len(trials)} trial(s): {escape(', '.join(dict.fromkeys(t.label for t in trials)))} on {planned.protocol}/{planned.dataset}, results in {out}")
 
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    progress = Progress(RunningColumn(planned.executor), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TimeRemainingColumn(), console=err_console, disable=as_json)
 
     def on_trial(trial, rows, cached):
@@ -311,15 +330,15 @@ def _execute_run(planned: PlannedRun, as_json: bool):
         elif rows and not as_json:
             pool = next((r for r in rows if r["mix"] == "pool"), rows[-1])
             err_console.print(f"done {escape(trial.describe())}: AUROC {pool['auroc']:.3f} ({pool['mix']}), fit {pool['fit_seconds']:.1f}s")
-        progress.update(task, advance=1, description="cached" if cached else escape(trial.describe()))
+        progress.update(task, advance=1, description="cached" if cached else "")
 
     with progress:
         task = progress.add_task("starting", total=len(trials))
         try:
             result = run_trials(trials, store, planned.executor, force=planned.force, on_trial=on_trial, budget=planned.budget)
         except KeyboardInterrupt:
-            err_console.print(f"[yellow]interrupted[/]: finished trials are saved in {out}/trials; re-run the same command to resume")
-            raise typer.Exit(130)
+            progress.stop()
+            _interrupted(store, out)
     if result.n_not_started:
         err_console.print(f"[yellow]budget of {planned.budget:g} s spent: {result.n_not_started} trial(s) not started; "
                           "re-run the same command to go on[/]")
@@ -388,6 +407,37 @@ def collect(folders: list[Path] = typer.Argument(..., help="Run folders whose fi
         out_console.print_json(json.dumps({"into": str(into), "copied": copied, "trials": int(n_trials)}))
     else:
         out_console.print(f"{into}: {copied} trial file(s) copied, {n_trials} trial(s) in its results table")
+
+
+class RunningColumn(ProgressColumn):
+    """The trials the executor is running now (not the last one that finished)."""
+
+    def __init__(self, executor) -> None:
+        super().__init__()
+        self.executor = executor
+
+    def render(self, task) -> Text:
+        if task.finished:
+            return Text("finished")
+        return Text(running_label(self.executor.running()) or task.description)
+
+
+def running_label(trials) -> str:
+    if not trials:
+        return ""
+    more = f" (+{len(trials) - 1} more)" if len(trials) > 1 else ""
+    return f"running {trials[0].describe()}{more}"
+
+
+def _interrupted(store: ResultStore, out: Path) -> None:
+    """Ctrl-C during a run: bring the folder's table up to date with the finished trials, say so, exit 130."""
+    try:
+        store.merge([])
+        saved = f"finished trials are saved in {out}/trials and {out}/results.parquet is up to date"
+    except (KeyboardInterrupt, NovelbenchError):
+        saved = f"finished trials are saved in {out}/trials ({out}/results.parquet is updated when the run is resumed)"
+    err_console.print(f"[yellow]interrupted[/]: {escape(saved)}; re-run the same command to resume", highlight=False)
+    raise typer.Exit(130)
 
 
 @app.command("list")
@@ -483,12 +533,16 @@ def table(results: list[Path] = typer.Argument(..., help="One or more run folder
           fmt: str = typer.Option("markdown", "--format", help="markdown, latex or csv."),
           policy: str = typer.Option("quantile", help=POLICY_HELP),
           published: str = typer.Option("all", help=PUBLISHED_HELP),
-          out: Optional[Path] = typer.Option(None, help="Also write the table to this file.")) -> None:
+          out: Optional[Path] = typer.Option(None, parser=_out_path, help="Also write the table to this file.")) -> None:
     """Each protocol's results table, laid out as the protocol asks, beside the published rows:
     the paper's Table 1 for caltech runs, the numbers of Figure 3 for mnist runs. The notes under
     each table name the F1 threshold policy and each published row's source and threshold."""
     from novelbench.benchmark import report
 
+    from novelbench.benchmark.store import check_out_file
+
+    if out:
+        check_out_file(out)
     data = _read_many(results)
     report.f1_column(policy)
     parts = []
@@ -497,27 +551,33 @@ def table(results: list[Path] = typer.Argument(..., help="One or more run folder
         parts.append(made.heading + "\n\n" + made.render(fmt))
     text = "\n\n".join(parts)
     if out:
-        out.write_text(text + "\n")
+        try:
+            out.write_text(text + "\n")
+        except OSError as exc:
+            raise NovelbenchError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(text)
 
 
 @app.command()
 @known_errors
 def figure(results: list[Path] = typer.Argument(..., help="One or more run folders (or results files) to combine."),
-           out: Path = typer.Option(Path("results/figure3"), help="Output path without suffix; writes .png and .pdf."),
+           out: Path = typer.Option(Path("results/figure3"), parser=_out_path, help="Output path without suffix; writes .png and .pdf (an existing folder: FOLDER/figure3)."),
            policy: str = typer.Option("quantile", help=POLICY_HELP),
            published: str = typer.Option("all", help=PUBLISHED_HELP)) -> None:
     """The paper's Figure 3: F1 vs outlier %, one line per method, std band, trivial floor, published
     points (filled: the runs' dataset; hollow: another dataset), policy and sources under the plot."""
     from novelbench.benchmark import report
 
+    from novelbench.benchmark.store import figure_target
+
+    out = figure_target(out, "figure3")
     data = _read_many(results)
     report.f1_column(policy)
     protocols = report.figure_protocols(data)
     if not protocols:
         raise NovelbenchError(f"these results hold no trials of a protocol with an F1-vs-outlier-% figure (they hold {', '.join(dict.fromkeys(data['protocol']))})")
     for protocol in protocols:
-        target = out if len(protocols) == 1 else out.with_name(f"{out.name}-{protocol}")
+        target = out if len(protocols) == 1 else figure_target(out.with_name(f"{out.name}-{protocol}"), "figure3")
         for path in report.outlier_pct_figure(data, protocol, target, policy, published):
             out_console.print(f"wrote {path}")
 
@@ -544,7 +604,7 @@ def compare(results: list[Path] = typer.Argument(..., help="Run folders (or resu
             mix: Optional[str] = typer.Option(None, help="Test mix: pool or p10..p50 (default: the mix of the protocol's own table, e.g. pool for mnist, p50 for caltech)."),
             min_pairs: Optional[int] = typer.Option(None, min=1, help=MIN_PAIRS_HELP),
             by_group: bool = typer.Option(True, "--by-group/--no-by-group", help="Also compare within each group (e.g. n=1, 3, 5 positive classes)."),
-            figure: Optional[Path] = typer.Option(None, help="Write critical-difference diagrams (3+ methods) to FIGURE[-scope].png/.pdf."),
+            figure: Optional[Path] = typer.Option(None, parser=_out_path, help="Write critical-difference diagrams (3+ methods) to FIGURE[-scope].png/.pdf (an existing folder: FOLDER/cd[-scope])."),
             as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """Paired comparison of methods on the same (positive set, repeat, seed) trials.
 
@@ -554,7 +614,10 @@ def compare(results: list[Path] = typer.Argument(..., help="Run folders (or resu
     """
     from novelbench.benchmark import compare as compare_mod
     from novelbench.benchmark import report
+    from novelbench.benchmark.store import figure_target
 
+    if figure is not None:
+        figure = figure_target(figure, "cd", "--figure")
     comparisons = compare_mod.compare(_read_many(results), metric, mix, min_pairs or compare_mod.MIN_PAIRS, by_group)
     if as_json:
         out_console.print_json(json.dumps([c.to_dict() for c in comparisons], default=float))
@@ -591,7 +654,7 @@ def samples(
     models: Optional[Path] = typer.Option(None, help="A run folder of `bench run --keep-models` (or its models/ folder): reuse the trial's saved model; a model trained here is saved there."),
     threads: int = typer.Option(1, min=1, help="CPU threads (must match the run whose model you reuse: it is part of the trial id)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda[:N] (its type must match the run whose model you reuse)."),
-    out: Optional[Path] = typer.Option(None, help="Output path without suffix; writes .png and .pdf. Default results/samples-<method>-<dataset>-<positives>-s<seed>."),
+    out: Optional[Path] = typer.Option(None, parser=_out_path, help="Output path without suffix; writes .png and .pdf (an existing folder: inside it). Default results/samples-<method>-<dataset>-<positives>-s<seed>."),
     **protocol_options: Any,
 ) -> None:
     """The paper's Figure 4: test inliers and outliers as original, the method's image panels
@@ -604,11 +667,12 @@ def samples(
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": download, "image_size": image_size}
     protocol_params = _chosen_protocol_params(protocol, protocol_options, [])
     trial = samples_mod.plan_one(method, param, protocol, protocol_params, dataset, dataset_params, seed, device, threads, repeat)
+    positives = "+".join(trial.setting.positives).replace(" ", "")
+    name = f"samples-{trial.label.replace(':', '.')}-{dataset}-{positives}-s{seed}"
+    target = figure_target(out or Path("results") / name, name)  # checked before the model is trained
     err_console.print(f"trial {trial.trial_id}: {escape(trial.describe())}")
     drawn = samples_mod.draw_samples(trial, models, n)
     err_console.print(f"model: {escape(drawn.origin)}")
-    positives = "+".join(trial.setting.positives).replace(" ", "")
-    target = out or Path("results") / f"samples-{trial.label.replace(':', '.')}-{dataset}-{positives}-s{seed}"
     for path in report.save_figure(samples_mod.draw_figure(drawn), target):
         out_console.print(f"wrote {path}")
 
@@ -621,7 +685,7 @@ WITH_DECLARED_OPTIONS = {"run": (run, ("protocol", "executor")), "samples": (sam
 @app.command("report")
 @known_errors
 def report_(results: list[Path] = typer.Argument(..., help="Run folders (or results files) to report on."),
-            out: list[Path] = typer.Option([Path("report.html")], help="Output file; .html (self-contained) or .md (figures in <stem>_files/). Repeatable."),
+            out: list[Path] = typer.Option([Path("report.html")], parser=_out_path, help="Output file; .html (self-contained) or .md (figures in <stem>_files/). Repeatable."),
             policy: str = typer.Option("quantile", help=POLICY_HELP),
             metric: str = typer.Option("auroc", help="Metric of the paired comparison. " + METRIC_HELP),
             mix: Optional[str] = typer.Option(None, help="Test mix of the paired comparison (default: the mix of each protocol's own table)."),
@@ -635,6 +699,8 @@ def report_(results: list[Path] = typer.Argument(..., help="Run folders (or resu
     from novelbench.benchmark import report_page
     from novelbench.benchmark.store import read_results
 
+    for target in out:
+        report_page.check_target(target)
     tables = [read_results(r) for r in results]
     context = report_page.build(results, tables, policy, metric, mix, published, min_pairs or compare_mod.MIN_PAIRS, title=title)
     for target in out:

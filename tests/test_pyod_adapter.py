@@ -151,6 +151,7 @@ def test_cli_list_shows_the_pyod_detectors():
 @pytest.mark.parametrize("args, message", [
     (["-m", "pyod:Nope"], "unknown pyod detector 'Nope'; available: ABOD"),
     (["-m", "pyod:KNN", "--param", "pyod:KNN.n_neighbors=ten"], "'n_neighbors' parameter of pyod:KNN"),
+    (["-m", "pyod:KNN", "--param", "pyod:KNN.method=foo"], "pyod:KNN[method=foo] rejects method='foo'"),
 ])
 def test_cli_pyod_mistakes_are_one_line(args, message):
     result = runner.invoke(app, ["run", *args, "--dataset", "synthetic"])

@@ -262,6 +262,12 @@ def check_metric(table: pd.DataFrame, metric: str) -> None:
         raise NovelbenchError(f"these results have no {metric!r} column")
 
 
+def check_mix(table: pd.DataFrame, mix: str | None) -> None:
+    """A test mix asked for by name must exist in the results (None: each protocol's own)."""
+    if mix is not None and not table.empty and not (table["mix"] == mix).any():
+        raise NovelbenchError(f"these results have no {mix!r} test mix (they have {', '.join(map(str, dict.fromkeys(table['mix'])))})")
+
+
 def compare(table: pd.DataFrame, metric: str = "auroc", mix: str | None = None, min_pairs: int = MIN_PAIRS,
             by_group: bool = True) -> list[Comparison]:
     """Comparisons of every (protocol, dataset) with 2+ methods: over all groups and, where the

@@ -10,11 +10,15 @@ import ast
 import itertools
 from typing import Any
 
+import torch
+
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.protocols.base import Setting
+from novelbench.datasets.base import ImageSet, LoadedDataset
 from novelbench.errors import NovelbenchError
 from novelbench.methods.base import resolve_device
+from novelbench.methods.pyod_check import check_pyod_params
 from novelbench.registry import DATASETS, METHODS, PROTOCOLS
 
 
@@ -62,6 +66,9 @@ def parse_param_overrides(specs: list[str], methods: list[str]) -> dict[str, dic
             parsed = [parse_value(v) for v in _split_top_level(values)]
             for value in parsed:
                 plugin.cls.check_params({name: value}, label=target)
+            repeated = [v for i, v in enumerate(parsed) if v in parsed[:i]]
+            if repeated:
+                raise NovelbenchError(f"--param {spec!r} lists {name}={repeated[0]!r} twice: that would run the same trials twice")
             grid[target][name] = parsed
     return grid
 
@@ -73,12 +80,19 @@ def setting_label(method: str, params: dict[str, Any]) -> str:
     return f"{method}[{inner}]"
 
 
+#: numpy's and torch's seeds are 32-bit
+MAX_SEED = 2**32 - 1
+
+
 def check_seeds(seeds: list[int]) -> list[int]:
     if not seeds:
         raise NovelbenchError("--seeds needs at least one seed")
     bad = [s for s in seeds if s < 0]
     if bad:
         raise NovelbenchError(f"seeds must be non-negative integers, got {bad[0]}")
+    big = [s for s in seeds if s > MAX_SEED]
+    if big:
+        raise NovelbenchError(f"seeds must be at most 2**32-1 = {MAX_SEED} (numpy's and torch's limit), got {big[0]}")
     if len(set(seeds)) != len(seeds):
         raise NovelbenchError(f"--seeds lists a seed twice ({','.join(map(str, seeds))}): that would run the same trials twice")
     return seeds
@@ -100,14 +114,48 @@ def plan_trials(methods: list[str], param_specs: list[str], protocol: str, proto
     proto = PROTOCOLS.create(protocol, **protocol_params)
     protocol_params = {o.name: getattr(proto, o.name) for o in proto.options}  # converted and checked
     ds = DATASETS.create(dataset, **dataset_params)
-    settings = proto.settings(load_dataset(dataset, dataset_params))
+    data = load_dataset(dataset, dataset_params)
+    settings = proto.settings(data)
+    check_splits(proto, data, settings, seeds[0])
     trials = []
     for method in methods:
         names = list(grid[method])
         for combo in itertools.product(*(grid[method][n] for n in names)):
             params = dict(zip(names, combo))
+            check_pyod_params(METHODS.plugin(method).cls, params, setting_label(method, params))
             for setting in settings:
                 for seed in seeds:
                     trials.append(Trial(method, params, protocol, protocol_params, dataset, dataset_params, setting, seed,
                                         resolved_device, threads, setting_label(method, params), ds.identity(), model_dir))
+    check_unique(trials)
     return trials, settings
+
+
+def _labels_only(data: LoadedDataset) -> LoadedDataset:
+    """The dataset with every image shrunk to one black pixel: the same labels, so the same
+    splits and mixes, at no cost of copying images."""
+    splits = {name: ImageSet(torch.zeros((len(s), 1, 1, 1), dtype=torch.uint8), s.labels, s.class_names)
+              for name, s in data.splits.items()}
+    return LoadedDataset(data.name, splits, data.clutter_class)
+
+
+def check_splits(proto, data: LoadedDataset, settings: list[Setting], seed: int) -> None:
+    """Split every setting once, on the labels only: a test mix the data cannot fill (an outlier
+    share above what the other classes hold, a one-class dataset) is one error before any work,
+    not a failed trial each. Other exceptions are left to the trials (a split that looks at pixels)."""
+    skeleton = _labels_only(data)
+    for setting in settings:
+        try:
+            proto.split(skeleton, setting, seed)
+        except NovelbenchError:
+            raise
+        except Exception:
+            pass
+
+
+def check_unique(trials: list[Trial]) -> None:
+    seen: dict[str, Trial] = {}
+    for trial in trials:
+        if trial.trial_id in seen:
+            raise NovelbenchError(f"the run plans the same trial twice ({trial.describe()}); check --seeds, --method and --param for repeats")
+        seen[trial.trial_id] = trial

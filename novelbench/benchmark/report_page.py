@@ -22,6 +22,7 @@ import pandas as pd
 from novelbench.benchmark import compare as compare_mod
 from novelbench.benchmark import provenance, report
 from novelbench.benchmark.metrics import trivial_f1
+from novelbench.benchmark.store import check_out_file
 from novelbench.benchmark.summary import LABELS, METRICS, fmt, summarize
 from novelbench.errors import NovelbenchError
 
@@ -285,6 +286,7 @@ def build(inputs: list[Path], tables: list[pd.DataFrame], policy: str = "quantil
     table = pd.concat(tables, ignore_index=True)
     ok = table[table["status"] == "ok"]
     compare_mod.check_metric(ok if not ok.empty else pd.DataFrame(columns=[metric]), metric)
+    compare_mod.check_mix(ok, mix)
     comparisons, why_none = [], ""
     if not ok.empty:
         try:
@@ -326,6 +328,13 @@ def render_markdown(context: dict[str, Any], figure_dir: str) -> str:
     env = _environment()
     env.filters["md"] = _md_cell
     return env.get_template("report.md.j2").render(**context, figure_dir=figure_dir)
+
+
+def check_target(out: Path) -> None:
+    """One clear error before any work if ``out`` cannot be a report (its suffix, its folder)."""
+    if out.suffix not in (".html", ".htm", ".md"):
+        raise NovelbenchError(f"--out {out}: the suffix decides the format, use .html or .md")
+    check_out_file(out)
 
 
 def write(context: dict[str, Any], out: Path) -> list[Path]:

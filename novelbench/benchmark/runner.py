@@ -16,8 +16,8 @@ import pandas as pd
 from novelbench.benchmark import placement
 from novelbench.benchmark.executors.base import Executor
 from novelbench.benchmark.identity import Trial
+from novelbench.benchmark.plan import check_unique
 from novelbench.benchmark.store import ResultStore
-from novelbench.errors import NovelbenchError
 from novelbench.registry import EXECUTORS
 
 #: called after each trial with (trial, rows, was_cached)
@@ -54,14 +54,6 @@ def make_executor(name: str | None, jobs: int | None = None, device: str = "cpu"
     executor's declared options (``Executor.options``), plus ``note`` for what it sets up."""
     name = name or default_executor(jobs, device, options.get("devices"))
     return EXECUTORS.create(name, jobs=jobs, **options)
-
-
-def check_unique(trials: list[Trial]) -> None:
-    seen: dict[str, Trial] = {}
-    for trial in trials:
-        if trial.trial_id in seen:
-            raise NovelbenchError(f"the run plans the same trial twice ({trial.describe()}); check --seeds, --method and --param for repeats")
-        seen[trial.trial_id] = trial
 
 
 def run_trials(trials: list[Trial], store: ResultStore, executor: Executor | None = None, force: bool = False,

@@ -22,6 +22,7 @@ from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.execution import execute, model_path, to_float
 from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.plan import plan_trials
+from novelbench.benchmark.rows import describe_exception
 from novelbench.benchmark.seeding import pinned_threads
 from novelbench.errors import NovelbenchError
 from novelbench.registry import PROTOCOLS
@@ -45,7 +46,11 @@ def plan_one(method: str, param_specs: list[str], protocol: str, protocol_params
 
 
 def _load(path: Path):
-    model = torch.load(path, map_location=None if torch.cuda.is_available() else "cpu", weights_only=False)
+    try:
+        model = torch.load(path, map_location=None if torch.cuda.is_available() else "cpu", weights_only=False)
+    except Exception as exc:  # truncated, empty, or another kind of file
+        raise NovelbenchError(f"{path} is not a readable saved model ({type(exc).__name__}: {str(exc)[:160]}); "
+                              f"delete it to train the model here, or re-run the trial with --keep-models") from None
     device = getattr(model, "device_", None)
     if isinstance(device, torch.device) and device.type == "cuda" and not torch.cuda.is_available():
         model.device_ = torch.device("cpu")  # saved on a GPU machine, drawn on a CPU one
@@ -62,7 +67,10 @@ def fitted_model(trial: Trial, models: Path | None) -> tuple[Any, str]:
                 return _load(path), f"reused {path}"
     with tempfile.TemporaryDirectory() as tmp:
         folder = (models / "models") if models is not None else Path(tmp)
-        execute(dataclasses.replace(trial, model_dir=str(folder)))
+        try:
+            execute(dataclasses.replace(trial, model_dir=str(folder)))
+        except (Exception, SystemExit) as exc:  # the trial fails here as it would in a run: one line
+            raise NovelbenchError(f"training {trial.describe()} failed: {describe_exception(exc)}") from None
         path = model_path(folder, trial.trial_id)
         return _load(path), (f"trained, saved to {path}" if models is not None else "trained")
 
@@ -99,9 +107,12 @@ def draw_samples(trial: Trial, models: Path | None = None, n: int = 6) -> Sample
     outliers = np.flatnonzero(pool.is_outlier)
     pick = np.r_[rng.choice(inliers, min(n, len(inliers)), replace=False), _spread(outliers, pool.images.labels, n, rng)]
     images = to_float(pool.images.images[torch.from_numpy(pick)])
-    with pinned_threads(trial.threads), torch.no_grad():
-        scores = np.asarray(model.score(images), dtype=float)
-        panels = {k: v.detach().float().cpu() for k, v in model.image_panels(images).items()}
+    try:
+        with pinned_threads(trial.threads), torch.no_grad():
+            scores = np.asarray(model.score(images), dtype=float)
+            panels = {k: v.detach().float().cpu() for k, v in model.image_panels(images).items()}
+    except (Exception, SystemExit) as exc:
+        raise NovelbenchError(f"{trial.describe()}: scoring the sample images failed: {describe_exception(exc)}") from None
     return Samples(trial, origin, images, pool.is_outlier[pick], scores, panels)
 
 

@@ -15,6 +15,7 @@ different methods may share a folder); where code changed, the newest trial of e
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -36,19 +37,68 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 REQUIRED_COLUMNS = {"trial_id", "protocol", "dataset", "method", "status"}
+#: where unreadable trial files are moved, under OUT/trials/
+CORRUPT = "corrupt"
+
+
+def _free_space(folder: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(folder).free / 2**20:.0f} MiB free there"
+    except OSError:
+        return "free space unknown"
 
 
 def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    """Write through a temp file and a rename; a failed write (a full disk) leaves the old file
+    intact and is one clear error naming the path and the free space."""
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         write(tmp)
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
+    except OSError as exc:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        reason = "the disk is full" if full else (exc.strerror or str(exc))
+        raise NovelbenchError(f"cannot write {path}: {reason} ({_free_space(path.parent)}); "
+                              f"the trials finished before stay readable") from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _check_can_create(target: Path, what: str) -> None:
+    """``target`` (a file or folder to be made) can be created: its nearest existing ancestor is a
+    writable folder. Nothing is written."""
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NovelbenchError(f"cannot write {what} to {target}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise NovelbenchError(f"cannot write {what} to {target}: {existing} is not writable")
+
+
+def check_out_file(path: Path, flag: str = "--out") -> None:
+    """Fail before any work (writing nothing) if the output file ``path`` cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise NovelbenchError(f"{flag} {path} is an existing folder; give a file name")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise NovelbenchError(f"cannot write {flag} {path}: the file is not writable")
+    _check_can_create(path, flag)
+
+
+def figure_target(out: Path, default_stem: str, flag: str = "--out") -> Path:
+    """The path (without suffix) a figure's .png and .pdf are written to: ``out``, or ``out``/
+    ``default_stem`` when ``out`` is an existing folder; checked before any work."""
+    out = Path(out)
+    target = out / default_stem if out.is_dir() else out
+    for suffix in (".png", ".pdf"):
+        check_out_file(target.with_suffix(suffix), flag)
+    return target
 
 
 def check_out_path(out_dir: Path) -> None:
@@ -56,13 +106,15 @@ def check_out_path(out_dir: Path) -> None:
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise NovelbenchError(f"--out {out_dir} is an existing file, not a folder")
-    existing = out_dir
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise NovelbenchError(f"cannot write results to {out_dir}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise NovelbenchError(f"cannot write results to {out_dir}: {existing} is not writable")
+    if out_dir.is_dir():
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise NovelbenchError(f"cannot write results to {out_dir}: {out_dir} is not writable")
+        corrupt = out_dir / "trials" / CORRUPT
+        if corrupt.exists() and not corrupt.is_dir():
+            raise NovelbenchError(f"{corrupt} is a file, but unreadable trial files are moved into a folder of that name; "
+                                  f"move or delete it")
+        return
+    _check_can_create(out_dir, "results")
 
 
 class ResultStore:
@@ -95,9 +147,13 @@ class ResultStore:
                 raise ValueError("no rows")
             return frame
         except Exception as exc:  # truncated, empty or foreign file: never fatal, never a result
-            aside = self.trials_dir / "corrupt" / path.name
-            aside.parent.mkdir(exist_ok=True)
-            os.replace(path, aside)
+            aside = self.trials_dir / CORRUPT / path.name
+            try:
+                aside.parent.mkdir(exist_ok=True)
+                os.replace(path, aside)
+            except OSError as move:
+                raise NovelbenchError(f"unreadable trial file {path} could not be moved to {aside.parent}/ "
+                                      f"({move.strerror or move}); move or delete it") from None
             self.on_warning(f"unreadable trial file {path.name} ({type(exc).__name__}) moved to {aside}; the trial will be recomputed")
             return None
 

@@ -28,7 +28,7 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
         out[f"{m}_std"] = grouped[m].std(ddof=0)
     out = out.reset_index()
     order = {name: i for i, name in enumerate(dict.fromkeys(ok["mix"]))}
-    return out.sort_values(["method", "group", "mix"], key=lambda s: s.map(order) if s.name == "mix" else s, kind="stable")
+    return out.sort_values(["protocol", "dataset", "method", "group", "mix"], key=lambda s: s.map(order) if s.name == "mix" else s, kind="stable")
 
 
 def fmt(mean: float, std: float) -> str:

@@ -7,9 +7,7 @@ CMYK, palette and greyscale images are converted to RGB.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from novelbench.datasets.base import cache_dir
+from novelbench.datasets import decodecache
 
 
 def _decode_one(path: Path, size: int) -> np.ndarray | None:
@@ -50,14 +48,12 @@ def decode_class_folders(class_dirs: list[Path], size: int) -> tuple[torch.Tenso
     """Decode every file of each class folder (label = folder's position) to RGB size x size.
 
     Returns images (N, 3, size, size) uint8, labels (N,), and the skipped files' paths.
-    The result is cached under the cache dir, keyed by the folders' file listing and the size.
+    The result is cached under the cache dir, keyed by the files' content and the size.
     """
     files, not_images = _list_files(class_dirs)
-    key_text = f"{size}\n" + "\n".join(f"{p}|{p.stat().st_size}|{label}" for p, label in files)
-    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
-    cache_file = cache_dir() / "decoded" / f"{class_dirs[0].parent.name}-{size}px-{key}.pt"
-    if cache_file.exists():
-        cached = torch.load(cache_file, weights_only=False)
+    cache_file = decodecache.cache_path(files, size, class_dirs[0].parent.name)
+    cached = decodecache.load(cache_file)
+    if cached is not None:
         return cached["images"], cached["labels"], cached["skipped"]
 
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
@@ -70,9 +66,5 @@ def decode_class_folders(class_dirs: list[Path], size: int) -> tuple[torch.Tenso
         images = torch.zeros((0, 3, size, size), dtype=torch.uint8)
     labels = np.array([files[i][1] for i in kept], dtype=np.int64)
 
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")
-    os.close(fd)
-    torch.save({"images": images, "labels": labels, "skipped": skipped}, tmp)
-    os.replace(tmp, cache_file)  # atomic: a killed run never leaves a half-written cache
+    decodecache.save(cache_file, {"images": images, "labels": labels, "skipped": skipped})
     return images, labels, skipped

@@ -57,6 +57,10 @@ class Executor:
         """Yield (trial, rows) as trials finish; start a trial only while ``launching()``."""
         raise NotImplementedError
 
+    def running(self) -> list[Trial]:
+        """The trials running (or handed to workers) now, for the progress display. Override."""
+        return []
+
     def close(self) -> None:
         """Release workers; called on normal end, on errors and on Ctrl-C."""
 

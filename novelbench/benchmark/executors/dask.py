@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import socket
 import threading
 from collections import deque
@@ -49,6 +50,9 @@ class WorkerSetupError(Exception):
 
 
 _one_trial_at_a_time = threading.Lock()
+#: seconds to wait for a --scheduler's port to answer; times the LocalCluster start is tried
+PROBE_SECONDS = 5
+START_ATTEMPTS = 3
 NO_MALLOC_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
@@ -106,27 +110,58 @@ class DaskExecutor(Executor):
         super().__init__(jobs, **options)
         self._client = None
         self._cluster = None
+        self._connected = False
         self._pinned = False
         self._planned: dict[Any, Trial] = {}  # future -> the trial the driver planned
 
     # -- cluster ------------------------------------------------------------------------------
     def check(self, first: Trial) -> None:
+        """Options and, with --scheduler, that the scheduler answers: before anything is written."""
         _import_distributed()
         if self.scheduler and self.devices is not None:
             raise NovelbenchError("--devices starts one local worker per GPU; with --scheduler, start one dask worker "
                                   "per GPU instead (CUDA_VISIBLE_DEVICES=i dask worker ADDRESS --nthreads 1)")
         if not self.scheduler:
             placement.gpus_for(self.devices, first.device)
+        elif self._client is None:
+            self._client = self._scheduler_client(_import_distributed())
+
+    def _scheduler_address(self) -> str:
+        """--scheduler as an address: itself, or the address a scheduler file (JSON) holds."""
+        path = Path(self.scheduler)
+        if not path.is_file():
+            return self.scheduler
+        try:
+            address = json.loads(path.read_text())["address"]
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise NovelbenchError(f"--scheduler {self.scheduler} is a file but not a Dask scheduler file (JSON with an "
+                                  f"\"address\", as `dask scheduler --scheduler-file` writes): {type(exc).__name__}: {exc}") from None
+        if not isinstance(address, str):
+            raise NovelbenchError(f"--scheduler {self.scheduler}: its \"address\" is not a string")
+        return address
+
+    def _scheduler_client(self, distributed):
+        address = self._scheduler_address()
+        if address.partition("://")[0] in ("tcp", "tls", address):  # host:port addresses; others (inproc://) as they are
+            try:
+                host, port = distributed.comm.get_address_host_port(address)
+            except ValueError as exc:
+                raise NovelbenchError(f"--scheduler {self.scheduler} is neither a scheduler file nor a dask scheduler "
+                                      f"address like tcp://host:8786 ({exc})") from None
+            try:  # fails at once when nothing listens, instead of Dask's 30 s of retries
+                socket.create_connection((host, port), timeout=PROBE_SECONDS).close()
+            except OSError as exc:
+                raise NovelbenchError(f"cannot reach the dask scheduler at {address}: {exc.strerror or exc}") from None
+        try:
+            return distributed.Client(address)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise NovelbenchError(f"cannot reach the dask scheduler at {address}: {exc}") from None
 
     def _connect(self, first: Trial) -> None:
         self.check(first)
+        self._connected = True
         distributed = _import_distributed()
         if self.scheduler:
-            where = {"scheduler_file": self.scheduler} if Path(self.scheduler).is_file() else {"address": self.scheduler}
-            try:
-                self._client = distributed.Client(**where)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise NovelbenchError(f"cannot reach the dask scheduler at {self.scheduler}: {exc}") from None
             workers = self._client.nthreads()
             if self.jobs is not None:
                 self.note("dask: --jobs sizes a LocalCluster only; with --scheduler the cluster's workers decide how many trials run")
@@ -140,10 +175,23 @@ class DaskExecutor(Executor):
         self._pinned = bool(gpus)
         n = self.jobs or (len(gpus) if gpus else placement.cpu_slots(first.threads))
         envs = placement.worker_environments(n, first.threads, gpus)
-        self._cluster = self._local_cluster(distributed, envs)
+        self._cluster = self._start_local_cluster(distributed, envs)
         self._client = distributed.Client(self._cluster)
         dashboard = f", dashboard {self._client.dashboard_link}" if importlib.util.find_spec("bokeh") else ""
         self.note(f"dask: LocalCluster with {n} worker process(es)" + (f" on GPU(s) {','.join(gpus)}" if gpus else "") + dashboard)
+
+    def _start_local_cluster(self, distributed, envs: list[dict[str, str]]):
+        """A worker that dies while the cluster starts fails the whole start: start it again (a new
+        set of workers) up to ``START_ATTEMPTS`` times, then one clear error."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self._local_cluster(distributed, envs)
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                if attempt < START_ATTEMPTS:
+                    self.note(f"dask: a worker died while the LocalCluster started ({reason}); starting it again")
+        raise NovelbenchError(f"dask: the LocalCluster failed to start {START_ATTEMPTS} times ({reason}); "
+                              f"try --executor processes, or fewer --jobs")
 
     @staticmethod
     def _local_cluster(distributed, envs: list[dict[str, str]]):
@@ -179,7 +227,7 @@ class DaskExecutor(Executor):
         todo = deque(trials)
         if not todo:
             return
-        if self._client is None:
+        if not self._connected:
             self._connect(todo[0])
         distributed = _import_distributed()
         done = distributed.as_completed()
@@ -210,8 +258,12 @@ class DaskExecutor(Executor):
             yield trial, rows
             submit_more()
 
+    def running(self) -> list[Trial]:
+        return list(self._planned.copy().values())  # submitted: running or queued on the cluster
+
     def close(self) -> None:
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
+        self._connected = False
         planned, self._planned = self._planned, {}
         if client is not None:
             try:

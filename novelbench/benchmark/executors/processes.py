@@ -145,6 +145,9 @@ class ProcessExecutor(Executor):
                     self._replace(worker, needed=bool(todo))
                     yield trial, failed_rows(trial, death_reason(worker.process.exitcode))
 
+    def running(self) -> list[Trial]:
+        return [trial for trial in (w.trial for w in list(self._workers)) if trial is not None]
+
     def _replace(self, dead: _Worker, needed: bool) -> None:
         """A new worker with the dead one's environment (its GPU), if trials are still waiting."""
         dead.conn.close()
