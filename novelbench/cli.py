@@ -305,7 +305,7 @@ def _plan_run(method, protocol, dataset, data_root, download, image_size, seeds,
 
 
 def _execute_run(planned: PlannedRun, as_json: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     from novelbench.benchmark import provenance
     from novelbench.benchmark.datacache import load_dataset
@@ -661,6 +661,7 @@ def samples(
     (reconstruction, connective image ...) and each image's score, for one trial's model."""
     from novelbench.benchmark import report
     from novelbench.benchmark import samples as samples_mod
+    from novelbench.benchmark.store import figure_target
 
     proto_cls = PROTOCOLS.get(protocol)
     dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
@@ -721,7 +722,11 @@ def _protocol_option_pairs(specs: list[str]) -> dict[str, str]:
 def _rerun(planned: list, folder: Path, jobs: int | None, quiet: bool) -> dict:
     """Re-run ``planned`` trials into the scratch ``folder`` (one executor per device type, with
     progress); new rows per old trial id. Ctrl-C keeps what finished, for the next verify."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from novelbench.benchmark import provenance
     from novelbench.benchmark import verify as verify_mod
+    from novelbench.benchmark.runner import make_executor, run_id_for
 
     new_rows: dict = {}
     for device in dict.fromkeys(p.trial.device for p in planned if p.trial):
@@ -780,6 +785,7 @@ def verify(
 
     from novelbench.benchmark import compute
     from novelbench.benchmark import verify as verify_mod
+    from novelbench.benchmark.datacache import load_dataset
 
     for target in out:
         if target.suffix not in (".csv", ".md", ".json"):
