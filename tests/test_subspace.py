@@ -162,3 +162,18 @@ def test_tables_and_list_mark_methods_that_see_the_test_pool():
     listing = CliRunner().invoke(app, ["list", "--json"])
     methods = json.loads(listing.stdout)["methods"]
     assert all(methods[n]["sees_test_pool"] for n in SUBSPACE_METHODS) and not methods["ocsvm"]["sees_test_pool"]
+
+
+def test_published_rows_of_these_systems_say_another_dataset_and_feature_space():
+    from novelbench.benchmark import published
+
+    refs = published.references("caltech", ["caltech101"])
+    by_method = {}
+    for ref in refs:
+        by_method.setdefault(ref.method, []).append(ref)
+    for method in ("R-graph", "REAPER", "OutlierPursuit", "LRR"):
+        assert method in by_method, f"{method}: no published Caltech row"
+        for ref in by_method[method]:
+            assert "another dataset" in ref.label() and "VGG features: another feature space" in ref.label()
+            assert {g for g, _ in ref.values} >= {"n=1"}
+    assert all("feature space" not in ref.label() for ref in by_method["G2D"])  # trained on the images

@@ -251,8 +251,10 @@ def draw_outlier_pct_figure(table: pd.DataFrame, protocol: str, policy: str = "q
             if any(("p%g" % p, "f1") in r.values for p in pcts)]
     sources = published.footnotes(refs)
     warning = published.other_dataset_warning(refs, datasets)
-    transductive = any(SEES_POOL in str(label) for label in frame["method"])
-    notes = [f1_note(policy)] + ([SEES_POOL_NOTE] if transductive else []) + ([warning] if warning else []) + sources
+    names = rows["method_name"] if "method_name" in rows else rows["method"]
+    marked = {m for m, n in zip(rows["method"], names) if sees_test_pool(n)}
+    rows = rows.assign(method=[f"{m} ({SEES_POOL})" if m in marked else m for m in rows["method"]])
+    notes = [f1_note(policy)] + ([SEES_POOL_NOTE] if marked else []) + ([warning] if warning else []) + sources
     wrapped = [textwrap.fill(n, 120) for n in notes]
     n_lines = sum(w.count("\n") + 1 for w in wrapped)
 
