@@ -108,8 +108,8 @@ def singular_value_threshold(m: np.ndarray, tau: float, rank_guess: int) -> tupl
         return np.zeros_like(m), 0
     k = max(1, rank_guess)
     while True:
-        if k >= small // 3:
-            u, s, vt = np.linalg.svd(m, full_matrices=False)
+        if k >= small // 10:
+            u, s, vt = thin_svd(m)
             break
         u, s, vt = svds(m, k=k, rng=0)  # a fixed start vector: the same answer every call
         if s.min() <= tau:
@@ -117,3 +117,19 @@ def singular_value_threshold(m: np.ndarray, tau: float, rank_guess: int) -> tupl
         k = min(2 * k, small)
     keep = s > tau
     return (u[:, keep] * (s[keep] - tau)) @ vt[keep], int(keep.sum())
+
+
+def thin_svd(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """U, S, Vᵀ of ``m`` through the eigendecomposition of its smaller Gram matrix: for a tall
+    15,000 x 784 matrix a 784 x 784 problem, several times faster than LAPACK's SVD of the whole.
+    Singular values below ~1e-8 of the largest lose precision (they are squared); the thresholding
+    above only needs the large ones, and directions of zero singular value are dropped."""
+    if m.shape[0] < m.shape[1]:
+        v, s, ut = thin_svd(m.T)
+        return ut.T, s, v.T
+    eigenvalues, v = np.linalg.eigh(m.T @ m)
+    eigenvalues, v = eigenvalues[::-1], v[:, ::-1]
+    s = np.sqrt(np.maximum(eigenvalues, 0.0))
+    keep = s > 1e-8 * max(s[0], np.finfo(float).tiny)
+    s, v = s[keep], v[:, keep]
+    return (m @ v) / s, s, v.T
