@@ -444,10 +444,13 @@ def _interrupted(store: ResultStore, out: Path) -> None:
 @known_errors
 def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List methods (with their parameters and defaults), protocols (with their options), datasets and executors."""
+    from novelbench.benchmark.report import SEES_POOL, sees_test_pool
+
     methods = {}
     for n in METHODS.names():
         plugin = METHODS.plugin(n)
         methods[n] = {"summary": plugin.summary, "preset_of": plugin.cls.name if plugin.is_preset else None,
+                      "sees_test_pool": sees_test_pool(n),
                       "params": {k: repr(v) for k, v in plugin.param_defaults().items()}}
     protocols = {n: {"summary": PROTOCOLS.get(n).summary, "default_dataset": getattr(PROTOCOLS.get(n), "default_dataset", None),
                      "options": {o.flag: {"default": _show(o.default), "help": o.help, "selects_only": o.selects}
@@ -470,9 +473,11 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) 
         table.add_column(col)
     for name, m in methods.items():
         what = m["summary"] + (f" [dim](preset of {m['preset_of']})[/]" if m["preset_of"] else "")
+        what += f" [bold]({SEES_POOL}: transductive)[/]" if m["sees_test_pool"] else ""
         table.add_row(name, what, escape(", ".join(f"{k}={v}" for k, v in m["params"].items())))
     for prefix, names in info["method_families"].items():
-        what = f"one of: {', '.join(names)}" if names else f"none available: install the optional extra, pip install -e \".[{prefix}]\""
+        transductive = [n for n in names if sees_test_pool(f"{prefix}:{n}")]
+        what = f"one of: {', '.join(names)}" + (f" ({', '.join(transductive)}: {SEES_POOL})" if transductive else "") if names else f"none available: install the optional extra, pip install -e \".[{prefix}]\""
         table.add_row(f"{prefix}:<NAME>", escape(what), "the detector's own parameters and the adapter's (see README)" if names else "")
     for kind in ("methods", "protocols", "datasets"):
         for name, reason in info[f"unavailable_{kind}"].items():

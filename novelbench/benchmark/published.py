@@ -3,8 +3,10 @@
 The numbers are data, not code: ``data/published.csv`` (package data) holds one published value
 per line with its method, the dataset it was published on (a ``--dataset`` name), the protocol
 whose layout it fits, the setting (a group such as ``n=3`` or a test mix such as ``p10`` /
-``pool``), the metric (``auroc`` or ``f1``), the source, how the F1 threshold was chosen, and
-protocol notes. Adding a published number is one line there.
+``pool``), the metric (``auroc`` or ``f1``), the source, how the F1 threshold was chosen,
+protocol notes, and (optional, last) the features the method ran on where they were not the
+images themselves (the robust-subspace baselines' pretrained-network features): the label says
+so. Adding a published number is one line there.
 
 A table row here (``Reference``) is one method from one source on one dataset. Where two
 sources report the same numbers for a method they share one row; where they disagree (CRBND's
@@ -25,6 +27,7 @@ import pandas as pd
 from novelbench.errors import NovelbenchError
 
 COLUMNS = ["method", "dataset", "protocol", "setting", "metric", "value", "source", "threshold", "note"]
+OPTIONAL = ["features"]  # may be left off a line (empty: the method ran on the images)
 METRICS = {"auroc", "f1"}
 #: which published rows a table or figure shows: all (other datasets labelled), matching, none
 CHOICES = ("all", "matching", "none")
@@ -38,6 +41,8 @@ def table() -> pd.DataFrame:
     missing = set(COLUMNS) - set(frame.columns)
     if missing:
         raise NovelbenchError(f"published.csv lacks column(s) {', '.join(sorted(missing))}")
+    for column in OPTIONAL:
+        frame[column] = frame[column].fillna("") if column in frame else ""
     frame["value"] = pd.to_numeric(frame["value"], errors="raise")
     bad = frame[~frame["metric"].isin(METRICS) | ~frame["value"].between(0, 1) | (frame["source"] == "")]
     if not bad.empty:
@@ -60,6 +65,7 @@ class Reference:
     citations: list[tuple[str, str, str]]  # (source, threshold, note), one per source
     comparable: bool = True
     marks: list[int] = field(default_factory=list)  # footnote numbers, set by ``footnotes``
+    features: str = ""  # what it ran on when not the images (e.g. a pretrained network's features)
 
     def value(self, setting: str, metric: str) -> float:
         return self.values.get((setting, metric), math.nan)
@@ -70,16 +76,21 @@ class Reference:
     def _mark(self) -> str:
         return f" [{', '.join(map(str, sorted(self.marks)))}]" if self.marks else ""
 
+    def _on(self) -> str:
+        return f"; on {self.features}: another feature space" if self.features else ""
+
     def label(self) -> str:
-        """Table label, e.g. "GPND v1 (published, mnist) [2]"; another dataset's rows say so."""
+        """Table label, e.g. "GPND v1 (published, mnist) [2]"; another dataset's rows say so, and rows
+        computed on other features than the images say which."""
         if self.comparable:
-            return f"{self.method} (published, {self.dataset}){self._mark()}"
-        return f"{self.method} (published on {self.dataset}: another dataset){self._mark()}"
+            return f"{self.method} (published, {self.dataset}{self._on()}){self._mark()}"
+        return f"{self.method} (published on {self.dataset}: another dataset{self._on()}){self._mark()}"
 
     def short_label(self) -> str:
         """Legend label, e.g. "GPND v1 [2] published" or "GPND v1 [2] published on fashion-mnist"."""
         where = "" if self.comparable else f" on {self.dataset}"
-        return f"{self.method}{self._mark()} published{where}"
+        on = f", {self.features}" if self.features else ""
+        return f"{self.method}{self._mark()} published{where}{on}"
 
 
 def _merge(rows: list[Reference]) -> list[Reference]:
@@ -113,8 +124,9 @@ def references(protocol: str, datasets: Iterable[str], which: str = "all", metri
     for (method, dataset, source), part in frame.groupby(["method", "dataset", "source"], sort=False):
         values = {(s, m): float(v) for s, m, v in zip(part["setting"], part["metric"], part["value"])}
         threshold = next((t for t in part["threshold"] if t), "")
+        features = next((f for f in part["features"] if f), "")
         rows.append(Reference(method, dataset, protocol, values, [(source, threshold, part["note"].iloc[0])],
-                              comparable=dataset in datasets))
+                              comparable=dataset in datasets, features=features))
     merged = []
     for key in dict.fromkeys((r.method, r.dataset) for r in rows):
         merged += _merge([r for r in rows if (r.method, r.dataset) == key])

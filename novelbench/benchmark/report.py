@@ -20,7 +20,7 @@ from novelbench.benchmark import published
 from novelbench.benchmark.metrics import POLICIES, trivial_f1
 from novelbench.benchmark.protocols.base import ReportLayout
 from novelbench.errors import NovelbenchError
-from novelbench.registry import PROTOCOLS
+from novelbench.registry import METHODS, PROTOCOLS
 
 #: how each F1 threshold policy picks its threshold (shown under every table and figure)
 POLICY_TEXT = {
@@ -30,6 +30,29 @@ POLICY_TEXT = {
     "oracle": "the threshold maximising F1 on the test mix itself (an upper bound, not a result)",
     "native": "the method's own decision (predict)",
 }
+
+
+#: pyod detectors that re-fit on the images they score (see pyod_adapter.py)
+PYOD_TRANSDUCTIVE = frozenset({"pyod:ECOD", "pyod:COPOD", "pyod:RGraph"})
+SEES_POOL = "sees the test pool"
+SEES_POOL_NOTE = (f"Methods marked '{SEES_POOL}' are transductive: they fit on (or re-fit with) the very images they "
+                  "score, outliers included, and find the outliers among them; the others never see a test image before scoring it.")
+
+
+def sees_test_pool(method: str) -> bool:
+    """Whether a registered method is transductive (its class says ``transductive = True``, or a
+    transductive pyod detector)."""
+    if method in PYOD_TRANSDUCTIVE:
+        return True
+    try:
+        return bool(getattr(METHODS.plugin(method).cls, "transductive", False))
+    except Exception:  # a method no longer installed: nothing to say about it
+        return False
+
+
+def _method_label(method: str, by_method: pd.DataFrame) -> str:
+    name = by_method["method_name"].iloc[0] if "method_name" in by_method else method
+    return f"{method} ({by_method['dataset'].iloc[0]}{'; ' + SEES_POOL if sees_test_pool(name) else ''})"
 
 
 def layout_of(protocol: str) -> ReportLayout:
@@ -117,7 +140,7 @@ def _by_groups(rows: pd.DataFrame, layout: ReportLayout, policy: str,
     groups = _group_order(rows["group"].unique())
     out, shown = [], []
     for method, by_method in rows.groupby("method", sort=False):
-        line = {"method": f"{method} ({by_method['dataset'].iloc[0]})",
+        line = {"method": _method_label(method, by_method),
                 "trials per group": "/".join(str(by_method.loc[by_method["group"] == g, "trial_id"].nunique()) for g in groups)}
         for g in groups:
             sel = by_method[by_method["group"] == g]
@@ -141,7 +164,7 @@ def _by_outlier_pct(rows: pd.DataFrame, layout: ReportLayout, policy: str,
     auroc_col = "AUROC (one-vs-rest)"
     out, shown = [], []
     for method, by_method in mixes.groupby("method", sort=False):
-        line = {"method": f"{method} ({by_method['dataset'].iloc[0]})"}
+        line = {"method": _method_label(method, by_method)}
         for p in pcts:
             line[f"{p:g}%"] = _cell(by_method.loc[by_method["outlier_pct"] == p, f1_column(policy)])
         if layout.auroc_mix:
@@ -182,7 +205,8 @@ def protocol_table(table: pd.DataFrame, protocol: str, policy: str = "quantile",
     frame, _ = build(rows, layout, policy, shown)
     warning = published.other_dataset_warning(shown, datasets)
     caption = f"mean ± std over positive sets, repeats and seeds; F1 with inliers as the positive class, {policy} threshold"
-    notes = [f1_note(policy)] + ([warning] if warning else []) + sources
+    transductive = any(SEES_POOL in str(label) for label in frame["method"])
+    notes = [f1_note(policy)] + ([SEES_POOL_NOTE] if transductive else []) + ([warning] if warning else []) + sources
     return ProtocolTable(protocol, f"{layout.title}, {protocol} protocol", caption, frame, notes)
 
 
@@ -260,7 +284,10 @@ def draw_outlier_pct_figure(table: pd.DataFrame, protocol: str, policy: str = "q
             if any(("p%g" % p, "f1") in r.values for p in pcts)]
     sources = published.footnotes(refs)
     warning = published.other_dataset_warning(refs, datasets)
-    notes = [f1_note(policy)] + ([warning] if warning else []) + sources
+    names = rows["method_name"] if "method_name" in rows else rows["method"]
+    marked = {m for m, n in zip(rows["method"], names) if sees_test_pool(n)}
+    rows = rows.assign(method=[f"{m} ({SEES_POOL})" if m in marked else m for m in rows["method"]])
+    notes = [f1_note(policy)] + ([SEES_POOL_NOTE] if marked else []) + ([warning] if warning else []) + sources
     wrapped = [textwrap.fill(n, 120) for n in notes]
     n_lines = sum(w.count("\n") + 1 for w in wrapped)
 
