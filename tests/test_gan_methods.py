@@ -85,7 +85,7 @@ def test_rgb_64x64_inputs_fit_and_score(name):
     torch.manual_seed(0)
     train = torch.rand(24, 3, 64, 64) * 0.2 + torch.linspace(0, 0.6, 64).view(1, 1, 1, 64)
     test = torch.rand(6, 3, 64, 64)
-    method = _fit(name, train, **({"r_widths": (4, 8), "d_widths": (4, 8), "min_steps": 4} if name == "alocc"
+    method = _fit(name, train, **({"r_widths": (4, 8), "d_widths": (4, 8), "min_steps": 20} if name == "alocc"
                                   else {"gen_widths": (8, 4), "critic_widths": (4, 8), "clf_widths": (4, 8), "threshold_iter": 4, "min_steps": 4}))
     scores = method.score(test)
     assert scores.shape == (6,) and scores.dtype == np.float32 and np.isfinite(scores).all()
