@@ -1,18 +1,16 @@
-"""Validation-only tuning curves of alocc and g2d on MNIST's TRAIN split (the test split is never read).
+"""Validation-only tuning curves of g2d on MNIST's TRAIN split (the test split is never read).
+
+(alocc's per-epoch curves are a `bench` feature now: `bench curves -m alocc --param alocc.epochs=N ...`,
+through the method's own `fit(images, on_epoch=...)` hook.)
 
 Per digit, the harness's own `mnist` split: the model fits on the digit's train images minus the
 held-out 10 % (exactly what a trial fits on); the validation pool is those held-out inliers plus as
 many other digits' TRAIN images (the pool of the `validation` F1 policy). One training run gives a
-whole curve:
-- alocc: at the end of chosen epochs (what `epochs` / `stop_mse` would stop at), for both scores
-  D(R(x)) and D(x): the validation AUROC, the reconstruction error, and every metric of the
-  `mnist-transductive` protocol (ALOCC's no-split setup; same fitted images, train split only);
-- g2d: one WGAN-GP run to the largest T with generator snapshots along the way; for each T in
+whole curve: one WGAN-GP run to the largest T with generator snapshots along the way; for each T in
   --thresholds, a classifier is trained on the inliers vs negatives drawn from the snapshots up to
   T, and its validation AUROC reported (what `threshold_iter` would give). --grid saves a PNG of
   each snapshot's samples.
 
-    PYTHONPATH=. python benchmarks/gan_tune.py alocc --data-root DATA --digits 1 5 8 --eval-epochs 1 2 5 10 20 40
     PYTHONPATH=. python benchmarks/gan_tune.py g2d --data-root DATA --digits 1 5 8 --thresholds 50 100 200 400
 
 (``PYTHONPATH=.`` from the repository root, so this checkout's ``novelbench`` is imported.)
@@ -25,18 +23,13 @@ import ast
 import os
 import time
 
-import numpy as np
-import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 
-import novelbench.methods.alocc as alocc_module
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.execution import to_float
 from novelbench.benchmark.protocols.base import Setting
 from novelbench.benchmark.seeding import pinned_threads, seed_everything
-from novelbench.benchmark.rows import mix_rows
-from novelbench.methods.adversarial import ShuffledBatches, discriminator_logits
 from novelbench.registry import PROTOCOLS, get_method
 
 
@@ -56,55 +49,6 @@ def validation_pool(split):
     val = split.validation
     idx = val.mix("p50").index  # held-out inliers + as many other-digit train images
     return to_float(val.images.images[idx]), val.is_outlier[idx]
-
-
-def alocc_curve(args, params, digit, inductive, transductive) -> None:
-    """Trains once; at each epoch in --eval-epochs reports, for D(R(x)) and D(x): the validation
-    AUROC (held-out train inliers vs other digits' train images) and the transductive protocol's
-    metrics (test pool = the fitted images + other digits' train images), every policy."""
-    fit = to_float(inductive.train.images)
-    val, y = validation_pool(inductive)
-    pool = to_float(transductive.test.images.images)
-    tval = to_float(transductive.validation.images.images)
-    method = get_method("alocc", **params, epochs=max(args.eval_epochs), device="cpu")
-
-    class Hooked(ShuffledBatches):  # evaluates the networks whenever an epoch of batches ends
-        def __next__(self):
-            before = self.epoch
-            out = super().__next__()
-            if self.epoch != before and self.epoch in args.eval_epochs:
-                evaluate(self.epoch)
-            return out
-
-    def logits(score_mode, images):
-        return discriminator_logits(method.d_, images, 512, torch.device("cpu"), before=method.r_ if score_mode == "dr" else None)
-
-    def evaluate(epoch):
-        method.r_.eval(), method.d_.eval()
-        steps = -(-len(fit) // params.get("batch_size", 128))
-        mse = np.mean(method.history_["r_mse"][-steps:])
-        for mode in ("dr", "d"):
-            val_auc = roc_auc_score(y, -logits(mode, val).numpy())
-            scores, val_scores = -logits(mode, pool).numpy(), -logits(mode, tval).numpy()
-            for row in mix_rows(transductive.test, scores, None, transductive.validation, val_scores):
-                line = {"digit": digit, "epoch": epoch, "score": mode, "val_auroc": val_auc, "recon_mse": mse,
-                        "seconds": time.perf_counter() - t0, **row}
-                rows.append(line)
-                print(" | ".join(f"{line[k]:.3f}" if isinstance(line[k], float) else str(line[k]) for k in COLUMNS), flush=True)
-        method.r_.train(), method.d_.train()
-
-    rows = []
-    alocc_module.ShuffledBatches = Hooked
-    t0 = time.perf_counter()
-    try:
-        method.fit(fit)
-    finally:
-        alocc_module.ShuffledBatches = ShuffledBatches
-    if args.csv:
-        pd.DataFrame(rows).to_csv(args.csv, mode="a", header=not os.path.exists(args.csv), index=False)
-
-
-COLUMNS = ["digit", "epoch", "score", "val_auroc", "recon_mse", "mix", "auroc", "f1_quantile", "f1_validation", "f1_oracle", "seconds"]
 
 
 def g2d_curve(args, params, digit, inductive, transductive) -> None:
@@ -137,13 +81,11 @@ def g2d_curve(args, params, digit, inductive, transductive) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("method", choices=["alocc", "g2d"])
+    ap.add_argument("method", choices=["g2d"])
     ap.add_argument("--data-root", default=os.environ.get("NOVELBENCH_DATA_ROOT", "data"))
     ap.add_argument("--digits", type=int, nargs="+", default=[0, 1, 8])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--eval-epochs", type=int, nargs="+", default=[1, 2, 3, 4, 6, 8], help="alocc: epochs to evaluate at")
-    ap.add_argument("--csv", default="", help="alocc: append the rows to this CSV")
     ap.add_argument("--thresholds", type=int, nargs="+", default=[50, 100, 200, 400], help="g2d: values of T to try")
     ap.add_argument("--snapshots", type=int, default=16, help="g2d: snapshots over (0, max T]")
     ap.add_argument("--grid", default="", help="g2d: folder for PNG grids of snapshot samples")
@@ -151,15 +93,12 @@ def main() -> None:
     args = ap.parse_args()
     params = {k: ast.literal_eval(v) for k, v in (p.split("=", 1) for p in args.param)}
     print(f"# {args.method} params={params} seed={args.seed} threads={args.threads} (validation AUROC, MNIST train split)")
-    if args.method == "alocc":
-        print(" | ".join(COLUMNS))
-    else:
-        print("| digit | T | snapshots used | AUROC | GAN s (to T) | classifier s |\n|---|---|---|---|---|---|")
+    print("| digit | T | snapshots used | AUROC | GAN s (to T) | classifier s |\n|---|---|---|---|---|---|")
     for digit in args.digits:
         inductive, transductive = splits_for(args.data_root, digit, args.seed)
         with pinned_threads(args.threads):
             seed_everything(args.seed)
-            (alocc_curve if args.method == "alocc" else g2d_curve)(args, params, digit, inductive, transductive)
+            g2d_curve(args, params, digit, inductive, transductive)
 
 
 if __name__ == "__main__":

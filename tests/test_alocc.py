@@ -21,7 +21,7 @@ from novelbench.registry import METHODS, get_method
 #: every non-default value of every switch that stands for a difference from the authors' code
 SWITCHES = [{"optimizer": "torch"}, {"recon_loss": "mean"}, {"recon_loss": "sum"}, {"recon_target": "clean"},
             {"r_output": "sigmoid"}, {"init": "torch"}, {"noise": "per-step"}, {"score_batch_norm": "batch"},
-            {"weight_average": "ema"}]
+            {"weight_average": "ema"}, {"real_range": "symmetric"}, {"real_range": "symmetric", "score_mode": "d"}]
 #: the previous default, every switch the other way (this project's reading before the switches)
 OLD_READING = {"optimizer": "torch", "recon_loss": "mean", "recon_target": "clean", "r_output": "sigmoid", "init": "torch",
                "noise": "per-step"}

@@ -26,9 +26,12 @@ the default is their code's choice unless noted:
   (``bce`` + ``noisy``); ``mean`` = squared error averaged over pixels, ``sum`` = summed over an
   image's pixels (the paper's ||x - R(x~)||^2 read literally; the paper's target is the clean x:
   ``recon_target=clean``).
-- ``r_output`` [tanh]: R ends in tanh, so D sees real images in [0, 1] and R's output in
-  [-1, 1], as in the authors' code (they feed [0, 1] MNIST images and never rescale); ``sigmoid``
-  puts R's output in [0, 1] too.
+- ``r_output`` [tanh] and ``real_range`` [unit]: R ends in tanh, so D sees real images in
+  [0, 1] (``unit``) and R's output in [-1, 1], as in the authors' code (they feed [0, 1] MNIST
+  images and never rescale): D can tell every fake from every real image by the background
+  alone (-1 vs 0). ``real_range=symmetric`` hands D real images mapped to [-1, 1] (2x - 1, for
+  training and for the D(x) score), the DCGAN convention their tanh output implies;
+  ``r_output=sigmoid`` puts R's output in [0, 1] instead.
 - ``init`` [normal]: weights N(0, 0.02) (convolutions truncated at 2 std, as TF's
   ``truncated_normal_initializer``), biases 0, as the authors' DCGAN-derived ops; ``torch`` =
   torch's default initialisation.
@@ -160,7 +163,7 @@ class ALOCC(Detector):
         "score_mode": [StrOptions({"dr", "d"})], "r_widths": [tuple, list], "d_widths": [tuple, list], "kernel": [POSITIVE_INT],
         "noise_sigma": [Interval(Real, 0, None, closed="left")], "lam": [Interval(Real, 0, None, closed="left")],
         "recon_loss": [StrOptions({"bce", "mean", "sum"})], "recon_target": [StrOptions({"noisy", "clean"})],
-        "r_output": [StrOptions({"tanh", "sigmoid"})], "optimizer": [StrOptions({"tf1", "torch"})],
+        "r_output": [StrOptions({"tanh", "sigmoid"})], "real_range": [StrOptions({"unit", "symmetric"})], "optimizer": [StrOptions({"tf1", "torch"})],
         "init": [StrOptions({"normal", "torch"})], "noise": [StrOptions({"once", "per-step"})],
         "score_batch_norm": [StrOptions({"running", "batch"})], "weight_average": [StrOptions({"none", "ema"})],
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
@@ -181,6 +184,7 @@ class ALOCC(Detector):
         recon_loss: str = "bce",
         recon_target: str = "noisy",
         r_output: str = "tanh",
+        real_range: str = "unit",
         optimizer: str = "tf1",
         init: str = "normal",
         noise: str = "once",
@@ -205,6 +209,7 @@ class ALOCC(Detector):
         self.recon_loss = recon_loss
         self.recon_target = recon_target
         self.r_output = r_output
+        self.real_range = real_range
         self.optimizer = optimizer
         self.init = init
         self.noise = noise
@@ -223,6 +228,10 @@ class ALOCC(Detector):
     # -- training -----------------------------------------------------------------------------
     def _noisy(self, x: torch.Tensor) -> torch.Tensor:
         return (x + self.noise_sigma * torch.randn_like(x)).clamp_(0, 1)
+
+    def _real(self, x: torch.Tensor) -> torch.Tensor:
+        """A real image as D sees it."""
+        return x * 2 - 1 if self.real_range == "symmetric" else x
 
     def _as_image(self, out: torch.Tensor) -> torch.Tensor:
         """R's output as the image its refinement loss compares with the target: sigmoid of the
@@ -267,7 +276,7 @@ class ALOCC(Detector):
             noisy = noisy_data[idx] if noisy_data is not None else self._noisy(x)
             with autocast(dev):  # D: real x -> 1, R(x~) -> 0
                 fake = R(noisy).detach()
-                real_logit, fake_logit = D(x), D(fake)
+                real_logit, fake_logit = D(self._real(x)), D(fake)
                 d_loss = (F.binary_cross_entropy_with_logits(real_logit.float(), torch.ones_like(real_logit, dtype=torch.float32))
                           + F.binary_cross_entropy_with_logits(fake_logit.float(), torch.zeros_like(fake_logit, dtype=torch.float32)))
             opt_d.zero_grad(set_to_none=True)
@@ -314,7 +323,9 @@ class ALOCC(Detector):
 
     def _logits(self, images: torch.Tensor) -> torch.Tensor:
         with batch_norm_mode((self.r_, self.d_), self.score_batch_norm == "batch"):
-            return discriminator_logits(self.d_, images, SCORE_BATCH, self.device_, before=self.r_ if self.score_mode == "dr" else None)
+            if self.score_mode == "dr":
+                return discriminator_logits(self.d_, images, SCORE_BATCH, self.device_, before=self.r_)
+            return discriminator_logits(self.d_, self._real(images), SCORE_BATCH, self.device_)
 
     def _check_saturation(self, logits: torch.Tensor, where: str) -> None:
         """The paper's score is the probability D(.): equal on every image = a saturated D."""
