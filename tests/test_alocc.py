@@ -21,10 +21,10 @@ from novelbench.registry import METHODS, get_method
 #: every non-default value of every switch that stands for a difference from the authors' code
 SWITCHES = [{"optimizer": "torch"}, {"recon_loss": "mean"}, {"recon_loss": "sum"}, {"recon_target": "clean"},
             {"r_output": "sigmoid"}, {"init": "torch"}, {"noise": "per-step"}, {"score_batch_norm": "batch"},
-            {"weight_average": "ema"}, {"real_range": "symmetric"}, {"real_range": "symmetric", "score_mode": "d"}]
+            {"weight_average": "none"}, {"real_range": "unit"}, {"score_mode": "d"}]
 #: the previous default, every switch the other way (this project's reading before the switches)
 OLD_READING = {"optimizer": "torch", "recon_loss": "mean", "recon_target": "clean", "r_output": "sigmoid", "init": "torch",
-               "noise": "per-step"}
+               "noise": "per-step", "weight_average": "none", "real_range": "unit"}
 
 
 def _images(synthetic, split, name):
@@ -118,7 +118,7 @@ def test_refinement_losses_read_as_documented():
 
 def test_weight_average_scores_with_averaged_weights(easy):
     train, test, _ = easy
-    raw, ema = _fit(train=train), _fit(train=train, weight_average="ema")
+    raw, ema = _fit(train=train, weight_average="none"), _fit(train=train)
     for a, b in zip(raw.d_.state_dict().values(), ema.d_.state_dict().values()):  # same trajectory ...
         assert a.shape == b.shape
     assert not np.allclose(raw.score(test), ema.score(test))  # ... scored with other weights
@@ -195,3 +195,25 @@ def test_stability_pairs_the_same_trial_across_thread_counts_and_flags_large_cha
     assert methods.loc["a", "max_abs_change"] == pytest.approx(0.05) and methods.loc["b", "pairs"] == 1
     with pytest.raises(NovelbenchError, match="--threads 1 and with --threads 4"):
         stability.thread_stability(table, threads=(1, 4))
+
+
+def test_symmetric_real_range_hands_d_real_images_in_minus_one_to_one(easy):
+    train, test, _ = easy
+    method = _fit(train=train, score_mode="d")
+    with torch.no_grad():
+        expected = -method.d_(test * 2 - 1).numpy()
+    np.testing.assert_allclose(method.score(test), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_cli_curves_and_stability_say_what_is_missing_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from novelbench.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["curves", "-m", "ocsvm", "--dataset", "synthetic", "--classes", "hbar", "--out", str(tmp_path / "c.csv")])
+    assert out.exit_code == 1 and "no per-epoch hook" in out.output and "Traceback" not in out.output
+    table = tmp_path / "t.csv"
+    pd.DataFrame([_row("a", 0, 1, 0.9)]).to_csv(table, index=False)
+    out = runner.invoke(app, ["stability", str(table), "--threads", "1"])
+    assert out.exit_code == 1 and "two thread counts" in out.output

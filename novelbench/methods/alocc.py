@@ -26,12 +26,14 @@ the default is their code's choice unless noted:
   (``bce`` + ``noisy``); ``mean`` = squared error averaged over pixels, ``sum`` = summed over an
   image's pixels (the paper's ||x - R(x~)||^2 read literally; the paper's target is the clean x:
   ``recon_target=clean``).
-- ``r_output`` [tanh] and ``real_range`` [unit]: R ends in tanh, so D sees real images in
-  [0, 1] (``unit``) and R's output in [-1, 1], as in the authors' code (they feed [0, 1] MNIST
-  images and never rescale): D can tell every fake from every real image by the background
-  alone (-1 vs 0). ``real_range=symmetric`` hands D real images mapped to [-1, 1] (2x - 1, for
-  training and for the D(x) score), the DCGAN convention their tanh output implies;
-  ``r_output=sigmoid`` puts R's output in [0, 1] instead.
+- ``r_output`` [tanh] and ``real_range`` [symmetric] -- the latter NOT the authors' choice: R
+  ends in tanh, and in their code D sees real images in [0, 1] (``real_range=unit``: they feed
+  [0, 1] MNIST images and never rescale) and R's output in [-1, 1], so D can tell every fake
+  from every real image by the background alone (-1 vs 0), and D(R(x)) then ranks by whatever
+  else D happened to pick up: on the training-split curves it swung between 0.16 and 0.94 from
+  epoch to epoch (digit 1). The default hands D real images mapped to [-1, 1] (2x - 1, in
+  training and for the D(x) score), the DCGAN convention their tanh output implies (the paper
+  gives no range); ``r_output=sigmoid`` puts R's output in [0, 1] instead.
 - ``init`` [normal]: weights N(0, 0.02) (convolutions truncated at 2 std, as TF's
   ``truncated_normal_initializer``), biases 0, as the authors' DCGAN-derived ops; ``torch`` =
   torch's default initialisation.
@@ -51,7 +53,13 @@ without shuffling and drop the last short batch (here: reshuffled epochs, a shor
 up); TF's asymmetric 'SAME' padding (here symmetric); their D convolutions keep a bias before
 batch norm; batch-norm epsilon 1e-5 in the code (the paper states 1e-6).
 
-Stopping rule (label-free): ``epochs`` epochs, but at least ``min_steps`` steps (so a
+``weight_average`` [ema] -- not in the authors' code: the networks that score are an
+exponential moving average (``ema_decay`` 0.99, with TensorFlow's warm-up) of R's and D's weights
+over the training steps (Yazici et al., ICLR 2019, on averaging GAN weights), a label-free way
+to damp the step-to-step swings of the adversarial game that made single-checkpoint scores
+depend on floating-point rounding; ``none`` scores the last step's networks, as the authors.
+
+Stopping rule (label-free): ``epochs`` epochs [3], but at least ``min_steps`` steps (so a
 70-image Caltech training set gets as many updates as an MNIST digit), or earlier, at the end of
 the first epoch whose mean per-pixel reconstruction error is at most ``stop_mse`` (``None``: no
 early stop). ``fit(images, on_epoch=...)`` calls ``on_epoch(epoch, self)`` after every epoch
@@ -184,18 +192,18 @@ class ALOCC(Detector):
         recon_loss: str = "bce",
         recon_target: str = "noisy",
         r_output: str = "tanh",
-        real_range: str = "unit",
+        real_range: str = "symmetric",
         optimizer: str = "tf1",
         init: str = "normal",
         noise: str = "once",
         score_batch_norm: str = "running",
-        weight_average: str = "none",
+        weight_average: str = "ema",
         ema_decay: float = 0.99,
         lr: float = 2e-3,
         rmsprop_decay: float = 0.9,
         batch_size: int = 128,
         r_steps: int = 2,
-        epochs: int = 1,
+        epochs: int = 3,
         min_steps: int = 40,
         stop_mse: float | None = None,
         device: str = "auto",
