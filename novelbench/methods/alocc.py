@@ -57,17 +57,20 @@ batch norm; batch-norm epsilon 1e-5 in the code (the paper states 1e-6).
 exponential moving average (``ema_decay`` 0.99, with TensorFlow's warm-up) of R's and D's weights
 over the training steps (Yazici et al., ICLR 2019, on averaging GAN weights), a label-free way
 to damp the step-to-step swings of the adversarial game that made single-checkpoint scores
-depend on floating-point rounding; ``none`` scores the last step's networks, as the authors.
+depend on floating-point rounding (its effect on its own is not measured); ``none`` scores the
+last step's networks, as the authors.
 
 Stopping rule (label-free): ``epochs`` epochs [1], but at least ``min_steps`` steps [45], or
 earlier, at the end of the first epoch whose mean per-pixel reconstruction error is at most
 ``stop_mse`` (``None``: no early stop). The default is a budget of 45 steps (one MNIST digit's
-epoch is 42; a 70-image Caltech training set gets as many updates): on the per-epoch curves of
-the validation AUROC on MNIST's TRAINING split (``bench curves``; digits 1, 3, 8, seed 0, 1,800
-training images, 15 steps per epoch; ``results/reference/runs/mnist-alocc-curves.csv``), the
-validation AUROC of the default networks peaks around 30-60 steps and falls after (digit 1:
-.22 / .96 / .99 / .97 / .88 / .69 at 15-90 steps), while the reconstruction loss keeps falling,
-so no reconstruction threshold picks the good steps. The authors' schedule is
+epoch is 42; a 70-image Caltech training set gets as many updates), chosen on per-epoch curves
+of the validation AUROC on MNIST's TRAINING split (``bench curves``; seed 0, 1,800 training
+images, 15 steps per epoch; ``results/reference/runs/mnist-alocc-curves*.csv``): with these
+defaults, digit 1 gave .22 / .96 / .99 / .97 / .88 / .69 at 15-90 steps (peak at 45 steps, then
+falling while the reconstruction loss keeps falling, so no reconstruction threshold picks the
+good steps); with the authors' ``real_range=unit`` and no weight average it swung
+.16 / .94 / .69 / .84 / .47 / .81. Digits 3 and 8 did not finish on the loaded machine, so the
+choice rests on one digit. The authors' schedule is
 ``--param alocc.epochs=40``. ``fit(images, on_epoch=...)`` calls ``on_epoch(epoch, self)`` after
 every epoch with the networks ready to score (what ``bench curves`` uses).
 
