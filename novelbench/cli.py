@@ -645,6 +645,74 @@ def compare(results: list[Path] = typer.Argument(..., help="Run folders (or resu
                 err_console.print(f"wrote {path}")
 
 
+def curves(
+    method: list[str] = typer.Option(..., "--method", "-m", help="Method(s) with a per-epoch hook (e.g. alocc). Repeat for several."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
+    protocol: str = typer.Option("mnist", help="Protocol (see `bench list`); it must give a validation pool."),
+    dataset: Optional[str] = typer.Option(None, help="Dataset (default: the protocol's own)."),
+    data_root: Optional[Path] = typer.Option(None, help="Folder holding the data. Default: $NOVELBENCH_DATA_ROOT or ./data."),
+    image_size: Optional[int] = typer.Option(None, help="Resize images to SIZE x SIZE."),
+    seeds: str = typer.Option("0", help="Comma list of seeds."),
+    threads: int = typer.Option(1, min=1, help="CPU threads per trial (part of a trial's identity)."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
+    out: Path = typer.Option(..., help="CSV file to write: one row per trial and epoch (rewritten after each trial)."),
+    **protocol_options: Any,
+) -> None:
+    """Per-epoch validation AUROC on the TRAINING split (held-out training inliers vs other
+    classes' training images; the test split is never read), for choosing a label-free stopping
+    rule: each trial is fitted once, and its method's `on_epoch` hook scores the validation pool
+    after every epoch."""
+    import pandas as pd
+
+    from novelbench.benchmark import curves as curves_mod
+    from novelbench.benchmark.plan import plan_trials
+
+    proto_cls = PROTOCOLS.get(protocol)
+    dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
+    dataset_params = {"data_root": str(data_root) if data_root else None, "download": False, "image_size": image_size}
+    protocol_params = _chosen_protocol_params(protocol, protocol_options, [])
+    trials, _ = plan_trials(method, param, protocol, protocol_params, dataset, dataset_params, _ints(seeds, "--seeds") or [], device, threads)
+    for trial in trials:
+        curves_mod.check_curves_supported(trial)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for trial in trials:
+        err_console.print(f"curves: {escape(trial.describe())}")
+        for row in curves_mod.epoch_curves(trial):
+            rows.append(row)
+            err_console.print(f"  epoch {row['epoch']}: validation AUROC {row['val_auroc']:.3f} {escape(row['error'])}", highlight=False)
+        pd.DataFrame(rows).to_csv(out, index=False)
+    out_console.print(f"wrote {out} ({len(rows)} epochs of {len(trials)} trial(s))")
+
+
+app.command()(_command_with(curves))  # Commands swaps in the full command (protocol options)
+
+
+@app.command()
+@known_errors
+def stability(results: list[Path] = typer.Argument(..., help="Run folders (or results files) holding the same trials run with two --threads values."),
+              metric: str = typer.Option("auroc", help=METRIC_HELP),
+              threads: str = typer.Option("1,2", help="The two thread counts to pair, A,B; change = metric(B) - metric(A)."),
+              mix: Optional[str] = typer.Option(None, help="Test mix (default: the mix of the protocol's own table)."),
+              as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Numerical stability: the change of a metric when the same trial runs with another CPU
+    thread count (another floating-point summation order). A method whose change exceeds
+    0.03 on any trial is flagged unstable."""
+    from novelbench.benchmark import stability as stability_mod
+
+    pair = _ints(threads, "--threads") or []
+    if len(pair) != 2:
+        raise NovelbenchError(f"--threads takes two thread counts, A,B; got {threads!r}")
+    result = stability_mod.thread_stability(_read_many(results), metric, (pair[0], pair[1]), mix)
+    if as_json:
+        out_console.print_json(json.dumps({"pairs": json.loads(result.pairs.to_json(orient="records")),
+                                           "methods": json.loads(result.methods.to_json(orient="records"))}))
+        return
+    shown = result.pairs.drop(columns=["protocol", "dataset", "group", "repeat", "device", "precision"]).round(4)
+    _print_frame(shown, f"{metric}: threads {pair[0]} vs {pair[1]}, the same trials")
+    _print_frame(result.methods.round(4), f"per method (unstable: some |change| > {result.limit})")
+
+
 def samples(
     method: str = typer.Option(..., "--method", "-m", help="One method (see `bench list`)."),
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override METHOD.NAME=VALUE (one value each). Repeatable."),
@@ -685,7 +753,7 @@ def samples(
 
 app.command()(_command_with(samples))
 #: commands that take the options declared by every registered protocol (and executor)
-WITH_DECLARED_OPTIONS = {"run": (run, ("protocol", "executor")), "samples": (samples, ("protocol",))}
+WITH_DECLARED_OPTIONS = {"run": (run, ("protocol", "executor")), "samples": (samples, ("protocol",)), "curves": (curves, ("protocol",))}
 
 
 @app.command("report")
