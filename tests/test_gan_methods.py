@@ -16,6 +16,7 @@ from novelbench.methods import adversarial
 from novelbench.methods.adversarial import (
     ConvDiscriminator, ConvEncoderDecoder, ConvGenerator, GANDiverged, ShuffledBatches, check_not_constant, gradient_penalty,
 )
+from novelbench.methods.g2d import low_level_separation
 from novelbench.registry import METHODS, get_method
 
 GAN_METHODS = ["alocc", "g2d"]
@@ -190,3 +191,53 @@ def test_training_checks_catch_non_finite_weights():
     with contextlib.suppress(GANDiverged):
         adversarial.check_finite(float("nan"), "loss", "step 1")
         pytest.fail("a NaN loss must raise")
+
+
+class _BrightnessGenerator(nn.Module):
+    """Stands in for G: noise-free strokes at a learned brightness (a snapshot = one brightness)."""
+
+    def __init__(self, strokes):
+        super().__init__()
+        self.strokes, self.level = strokes, nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, z):
+        return (self.strokes[torch.arange(len(z)) % len(self.strokes)] * self.level).clamp(0, 1)
+
+
+def test_g2d_keeps_only_snapshots_that_match_the_inliers_ink_and_edges(easy):
+    """The filter behind the default (``match_band=0.2``): snapshots whose samples differ from the
+    inliers in ink or edge energy alone (here: too bright, as the early grey G) give no negatives, so
+    the pooled negatives are not separable on those cues (each 1-D AUROC in [0.3, 0.7]);
+    ``match_band=None`` (the paper's plan) keeps every snapshot, and its negatives are."""
+    train = easy[0]
+    plans = {}
+    for band in (0.2, None):
+        method = get_method("g2d", match_band=band)
+        method.device_, method.gen_ = torch.device("cpu"), _BrightnessGenerator(train.flip(0))
+        levels = {10: 3.0, 20: 2.0, 30: 1.0, 40: 1.0}  # iteration -> brightness: early snapshots too bright, as G starts grey
+        snapshots = {it: {"level": torch.tensor(v)} for it, v in levels.items()}
+        with pinned_threads(1):
+            seed_everything(0)
+            plans[band] = method._kept_snapshots(snapshots, train, 40)
+        negatives = []
+        for it, n in plans[band].items():
+            method.gen_.load_state_dict(snapshots[it])
+            negatives.append(method._generate(n))
+        negatives = torch.cat(negatives)
+        separation = low_level_separation(negatives, train)
+        if band is None:
+            assert plans[band] == {10: 10, 20: 10, 30: 10, 40: 10} and separation > 0.2
+            assert method.snapshot_separation_ == {}
+        else:
+            assert plans[band] == {30: 20, 40: 20} and separation <= 0.2
+            assert method.snapshot_separation_[10] > 0.2 and method.snapshot_separation_[20] > 0.2
+
+
+def test_low_level_separation_reads_ink_and_edges():
+    torch.manual_seed(0)
+    dark = torch.rand(50, 1, 8, 8) * 0.2
+    assert low_level_separation(dark + 0.5, dark) == pytest.approx(0.5)  # more ink: perfectly separable
+    flat = 0.1 + 0.01 * torch.randn(50, 1, 8, 8)
+    checker = 0.2 * ((torch.arange(8).view(8, 1) + torch.arange(8)) % 2) + 0.01 * torch.randn(50, 1, 8, 8)
+    assert low_level_separation(checker, flat) == pytest.approx(0.5)  # the same ink, far more edge energy
+    assert low_level_separation(dark[:25], dark[25:]) < 0.2

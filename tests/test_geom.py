@@ -8,7 +8,10 @@ import torch
 
 from novelbench.benchmark.execution import to_float
 from novelbench.benchmark.seeding import pinned_threads, seed_everything
+from novelbench.errors import NovelbenchError
 from novelbench.methods.geom import GEOM, fit_dirichlet
+from novelbench.methods.wrn import PreActBlock, WideResNet
+from novelbench.registry import METHODS
 from novelbench.methods.geometric import (SET_NAMES, GeoTransform, apply_indexed, apply_transform, index_maps,
                                           invert_transform, transformation_set)
 
@@ -115,3 +118,50 @@ def test_geom_flatten_head_keeps_the_feature_map(synthetic):
 def test_geom_default_shift_is_a_quarter_of_the_side(synthetic):
     method = _fit(synthetic, transforms="shift", epochs=1)
     assert {t.tx for t in method.transforms_} == {0, -4, 4}  # 16 x 16 images
+
+
+def test_wrn_10_4_has_the_authors_shape():
+    net = WideResNet(1, 72, depth=10, widen=4)
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs if c.kernel_size == (3, 3)] == [16, 64, 64, 128, 128, 256, 256]
+    assert sum(p.numel() for p in net.parameters()) == 1_214_456
+    assert net(torch.randn(2, 1, 32, 32)).shape == (2, 72) and net(torch.randn(2, 3, 28, 28)[:, :1]).shape == (2, 72)
+    assert len([m for m in WideResNet(1, 4, depth=16, widen=1).modules() if isinstance(m, PreActBlock)]) == 6
+    with pytest.raises(ValueError, match="6n \\+ 4"):
+        WideResNet(1, 4, depth=12)
+
+
+def test_geom_pads_with_black_to_pad_to_and_shifts_a_quarter_of_the_padded_side(synthetic):
+    method = _fit(synthetic, transforms="shift", epochs=1, pad_to=20)
+    assert {t.tx for t in method.transforms_} == {0, -5, 5}  # 16 x 16 images padded to 20 x 20
+    x = torch.rand(3, 1, 16, 16)
+    padded = method._prep(x)
+    assert padded.shape == (3, 1, 20, 20)
+    assert torch.equal(padded[..., 2:18, 2:18], x * 2 - 1) and (padded[..., :2, :] == -1).all()  # black border in [-1, 1]
+    assert np.isfinite(method.score(to_float(synthetic.splits["test"].images[:5]))).all()
+    with pytest.raises(NovelbenchError, match="smaller than"):
+        _fit(synthetic, pad_to=12)
+
+
+def test_geom_l2_shrinks_the_weights_and_the_dirichlet_can_use_every_image(synthetic):
+    plain, decayed = _fit(synthetic, epochs=2), _fit(synthetic, epochs=2, l2=0.5)
+    norm = lambda m: sum(p.detach().pow(2).sum() for p in m.net_.parameters())  # noqa: E731
+    assert norm(decayed) < norm(plain)
+    every = _fit(synthetic, epochs=1, dirichlet_images=None)
+    few = _fit(synthetic, epochs=1, dirichlet_images=3)
+    assert not np.allclose(every.alphas_, few.alphas_)
+
+
+def test_geom_wrn_option_and_the_paper_preset(synthetic):
+    paper = METHODS.plugin("geom-paper")
+    assert paper.is_preset and paper.cls is GEOM
+    defaults = paper.param_defaults()
+    assert {k: defaults[k] for k in ("net", "wrn_depth", "wrn_widen", "pad_to", "epochs", "lr", "l2", "batch_size", "dirichlet_images")} == {
+        "net": "wrn", "wrn_depth": 10, "wrn_widen": 4, "pad_to": 32, "epochs": 3, "lr": 1e-3, "l2": 2.5e-4, "batch_size": 128,
+        "dirichlet_images": None}
+    method = _fit(synthetic, net="wrn", wrn_depth=10, wrn_widen=1, epochs=2)
+    assert isinstance(method.net_, WideResNet)
+    test = synthetic.splits["test"]
+    scores = method.score(to_float(test.images))
+    inlier = test.labels == test.label_of("hbar")
+    assert scores[inlier].mean() < scores[test.labels == test.label_of("ring")].mean()
