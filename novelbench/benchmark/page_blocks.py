@@ -223,6 +223,23 @@ def listed_pairs(table: pd.DataFrame, listed: list, metric: str, mix: str | None
     return f"{c.title}.{how}\n\n" + md(frame, [c.note])
 
 
+@block("leaderboard", "policy", "metric", "mix", "min_pairs")
+def leaderboard_block(page, spec: dict, where: str, out_dir: Path) -> str:
+    """What `bench report` opens with: per protocol and dataset, one row per method, best mean rank
+    first (AUROC on the protocol's mix, F1 at each outlier share, mean rank, seconds per trial)."""
+    from novelbench.benchmark import report_page
+
+    table = page.table(spec, where)
+    metric, min_pairs = spec.get("metric", "auroc"), spec.get("min_pairs", compare_mod.MIN_PAIRS)
+    comparisons = compare_mod.compare(table, metric, spec.get("mix"), min_pairs)
+    section = report_page.leaderboard_section(table, spec.get("policy", "quantile"), comparisons)
+    parts = []
+    for b in section.blocks:
+        frame = pd.DataFrame(b["table"].rows, columns=b["table"].columns)
+        parts.append(f"**{b['title']}**\n\n" + md(frame, b["notes"]))
+    return "\n\n".join(parts)
+
+
 @block("coverage", "describe")
 def coverage_block(page, spec: dict, where: str, out_dir: Path) -> str:
     """One row per run table and method: finished / failed trials, trials per group, positive
