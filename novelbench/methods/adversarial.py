@@ -99,13 +99,17 @@ class ConvEncoderDecoder(nn.Module):
         self.decoder = nn.ModuleList(dec)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decode_logits(x))
+
+    def decode_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The decoder's output before its final activation (a subclass may choose another one)."""
         sizes = []
         for layer in self.encoder:
             sizes.append(x.shape[-2:])
             x = layer(x)
         for (conv, act), size in zip(self.decoder, reversed(sizes)):
             x = act(conv(x, output_size=list(size)))
-        return torch.sigmoid(x)
+        return x
 
 
 class ConvGenerator(nn.Module):

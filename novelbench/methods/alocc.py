@@ -119,13 +119,7 @@ class Reconstructor(ConvEncoderDecoder):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.output == "sigmoid":
             return super().forward(x)
-        sizes = []
-        for layer in self.encoder:
-            sizes.append(x.shape[-2:])
-            x = layer(x)
-        for (conv, act), size in zip(self.decoder, reversed(sizes)):
-            x = act(conv(x, output_size=list(size)))
-        return torch.tanh(x)
+        return torch.tanh(self.decode_logits(x))
 
 
 def init_normal(module: nn.Module) -> None:
