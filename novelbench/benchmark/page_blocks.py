@@ -152,7 +152,7 @@ def table_block(page, spec: dict, where: str, out_dir: Path) -> str:
             frame = frame[~frame["method"].str.startswith("trivial floor")]
         if spec.get("coverage", False):
             frame = frame.copy()
-            measured = {f"{m} ({rows['dataset'].iloc[0]})": rows for m, rows in
+            measured = {report.method_label(m, rows): rows for m, rows in
                         finished(table[table["protocol"] == protocol]).groupby("method", sort=False)}
             for column, value in (("trials", lambda r: str(r["trial_id"].nunique())), ("positive sets x seeds", coverage_text),
                                   ("device", devices), ("fit+score s / trial", lambda r: num(seconds(r).mean(), 1))):

@@ -50,7 +50,8 @@ def sees_test_pool(method: str) -> bool:
         return False
 
 
-def _method_label(method: str, by_method: pd.DataFrame) -> str:
+def method_label(method: str, by_method: pd.DataFrame) -> str:
+    """A measured row's label in the protocol tables, e.g. ``pyod:ECOD (mnist; sees the test pool)``."""
     name = by_method["method_name"].iloc[0] if "method_name" in by_method else method
     return f"{method} ({by_method['dataset'].iloc[0]}{'; ' + SEES_POOL if sees_test_pool(name) else ''})"
 
@@ -140,7 +141,7 @@ def _by_groups(rows: pd.DataFrame, layout: ReportLayout, policy: str,
     groups = _group_order(rows["group"].unique())
     out, shown = [], []
     for method, by_method in rows.groupby("method", sort=False):
-        line = {"method": _method_label(method, by_method),
+        line = {"method": method_label(method, by_method),
                 "trials per group": "/".join(str(by_method.loc[by_method["group"] == g, "trial_id"].nunique()) for g in groups)}
         for g in groups:
             sel = by_method[by_method["group"] == g]
@@ -164,7 +165,7 @@ def _by_outlier_pct(rows: pd.DataFrame, layout: ReportLayout, policy: str,
     auroc_col = "AUROC (one-vs-rest)"
     out, shown = [], []
     for method, by_method in mixes.groupby("method", sort=False):
-        line = {"method": _method_label(method, by_method)}
+        line = {"method": method_label(method, by_method)}
         for p in pcts:
             line[f"{p:g}%"] = _cell(by_method.loc[by_method["outlier_pct"] == p, f1_column(policy)])
         if layout.auroc_mix:
