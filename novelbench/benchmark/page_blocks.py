@@ -310,7 +310,7 @@ def timings_block(page, spec: dict, where: str, out_dir: Path) -> str:
 @block("csv", "file", "columns")
 def csv_block(page, spec: dict, where: str, out_dir: Path) -> str:
     """A CSV file beside the spec that is not a run table (e.g. a measurement script's output),
-    as a table: ``columns = {NAME = "heading"}`` picks and renames columns; floats get 3 decimals."""
+    as a table: ``columns = {NAME = "heading"}`` picks and renames columns (a list only picks); floats get 3 decimals."""
     path = page.folder / str(spec.get("file", ""))
     if not path.is_file():
         raise NovelbenchError(f"{where}: no CSV file {spec.get('file')}")
@@ -319,7 +319,8 @@ def csv_block(page, spec: dict, where: str, out_dir: Path) -> str:
         missing = [c for c in spec["columns"] if c not in frame.columns]
         if missing:
             raise NovelbenchError(f"{where}: {path.name} has no column(s) {', '.join(missing)}")
-        frame = frame[list(spec["columns"])].rename(columns=spec["columns"])
+        renames = spec["columns"] if isinstance(spec["columns"], dict) else {}  # a list only picks
+        frame = frame[list(spec["columns"])].rename(columns=renames)
     return md(frame.map(lambda v: num(v) if isinstance(v, float) else v))
 
 
