@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -192,12 +191,12 @@ def test_os_exit_in_an_inline_plugin_fails_only_its_trial_and_says_so(tmp_path):
 
 
 def test_ctrl_c_at_start_up_or_in_report_is_exit_130_and_one_line(run_dir, tmp_path, monkeypatch):
-    from novelbench.benchmark import report_page
+    from novelbench.benchmark import plan, report_page
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "plan_trials", interrupt)
+    monkeypatch.setattr(plan, "plan_trials", interrupt)  # bench run imports it when it plans
     started = invoke("run", *SYNTH, "--out", tmp_path / "out")
     assert started.exit_code == 130
     one_line(started, "interrupted")
