@@ -152,14 +152,19 @@ def _chosen_options(kind: str, chosen: str, given: dict[str, Any]) -> dict[str, 
     return params
 
 
-def _chosen_protocol_params(protocol: str, given: dict[str, Any], extra: list[str]) -> dict[str, Any]:
-    params = _chosen_options("protocol", protocol, given)
-    for spec in extra:
+def _protocol_option_pairs(specs: list[str]) -> dict[str, str]:
+    """``--protocol-option NAME=VALUE`` words as {name: value} (dashes in NAME read as underscores)."""
+    pairs = {}
+    for spec in specs:
         key, sep, value = spec.partition("=")
-        if not sep:
+        if not sep or not key.strip():
             raise NovelbenchError(f"--protocol-option {spec!r} must look like NAME=VALUE")
-        params[key.strip().replace("-", "_")] = value
-    return params
+        pairs[key.strip().replace("-", "_")] = value.strip()
+    return pairs
+
+
+def _chosen_protocol_params(protocol: str, given: dict[str, Any], extra: list[str]) -> dict[str, Any]:
+    return {**_chosen_options("protocol", protocol, given), **_protocol_option_pairs(extra)}
 
 
 def _summary_table(table, title: str) -> Table:
@@ -780,16 +785,6 @@ def report_(results: list[Path] = typer.Argument(..., help="Run folders (or resu
     for target in out:
         for path in report_page.write(context, target):
             out_console.print(f"wrote {path}")
-
-
-def _protocol_option_pairs(specs: list[str]) -> dict[str, str]:
-    pairs = {}
-    for spec in specs:
-        key, sep, value = spec.partition("=")
-        if not sep or not key.strip():
-            raise NovelbenchError(f"--protocol-option {spec!r} must look like NAME=VALUE")
-        pairs[key.strip().replace("-", "_")] = value.strip()
-    return pairs
 
 
 def _rerun(planned: list, folder: Path, jobs: int | None, quiet: bool) -> dict:
