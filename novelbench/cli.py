@@ -790,7 +790,7 @@ def report_(results: list[Path] = typer.Argument(..., help="Run folders (or resu
 def _rerun(planned: list, folder: Path, jobs: int | None, quiet: bool) -> dict:
     """Re-run ``planned`` trials into the scratch ``folder`` (one executor per device type, with
     progress); new rows per old trial id. Ctrl-C keeps what finished, for the next verify."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     from novelbench.benchmark import provenance
     from novelbench.benchmark import verify as verify_mod
@@ -801,7 +801,7 @@ def _rerun(planned: list, folder: Path, jobs: int | None, quiet: bool) -> dict:
         group = [p for p in planned if p.trial and p.trial.device == device]
         executor = make_executor(None, _effective_jobs(jobs, group[0].trial.threads, device), device,
                                  note=lambda m: err_console.print(escape(m)))
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        progress = Progress(RunningColumn(executor), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             TimeRemainingColumn(), console=err_console, disable=quiet)
 
         def on_trial(done, rows, cached):
@@ -809,7 +809,7 @@ def _rerun(planned: list, folder: Path, jobs: int | None, quiet: bool) -> dict:
                 err_console.print(f"[red]failed[/] {escape(done.describe())}: {escape(rows[0]['error'])}")
             elif rows:
                 err_console.print(f"re-ran {escape(done.describe())} in {rows[0]['fit_seconds'] + rows[0]['score_seconds']:.0f}s")
-            progress.update(task, advance=1, description="reused from scratch" if cached else escape(done.describe()))
+            progress.update(task, advance=1, description="reused from scratch" if cached else "")
 
         provenance.record_run(folder, run_id_for([p.trial for p in group]), len(group))
         with progress:
