@@ -907,6 +907,9 @@ def verify(
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.verdict] = counts.get(o.verdict, 0) + 1
+    if len(chosen) > 1 and outcomes:  # several tables: one line per method across them
+        per_method = verify_mod.by_method(verify_mod.table_frame(outcomes))
+        _print_frame(per_method.map(lambda v: f"{v:.3g}" if isinstance(v, float) else v), f"verify: per method (tolerance {tolerance:g})")
     err_console.print(", ".join(f"{n} {kind}" for kind, n in counts.items()) + f" of {len(outcomes)} trial(s)", highlight=False)
     if not any(o.verdict not in ("skipped",) for o in outcomes):
         raise NovelbenchError("no chosen trial could be re-run here (see each one's note)")

@@ -187,3 +187,30 @@ def test_unreadable_data_is_one_clear_line_before_any_rerun(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "nowhere" in " ".join(result.stderr.split())
     assert not (tmp_path / "s").exists()
+
+
+def test_by_method_counts_verdicts_and_measures_the_moves():
+    table = pd.DataFrame({"method": ["ae", "ae", "ae", "ocsvm"],
+                          "verdict": ["bit-identical", "within 0.001", "beyond 0.001", "skipped"],
+                          "auroc_delta": [0.0, -0.0005, 0.02, float("nan")],
+                          "max_abs_delta": [0.0, 0.0008, 0.3, float("nan")]})
+    summary = verify.by_method(table).set_index("method")
+    ae = summary.loc["ae"]
+    assert (ae["trials"], ae["bit-identical"], ae["within T"], ae["beyond T"], ae["failed or skipped"]) == (3, 1, 1, 1, 0)
+    assert ae["median |d AUROC|"] == pytest.approx(0.0005) and ae["max |d AUROC|"] == pytest.approx(0.02)
+    assert ae["max |d| any metric"] == pytest.approx(0.3)
+    assert summary.loc["ocsvm", "failed or skipped"] == 1 and pd.isna(summary.loc["ocsvm", "max |d AUROC|"])
+
+
+def test_several_tables_end_with_one_line_per_method_and_a_page_sums_the_csv_up(fresh_run, tmp_path):
+    from novelbench.benchmark import page
+
+    copy = tmp_path / "copy.csv"
+    pd.read_csv(fresh_run / "results.csv").to_csv(copy, index=False)
+    result = invoke("verify", fresh_run, copy, "--scratch", tmp_path / "scratch", "--out", tmp_path / "v.csv")
+    assert result.exit_code == 0, result.output
+    assert "verify: per method" in result.stdout and "ocsvm" in result.stdout
+    spec = tmp_path / "page.toml"
+    spec.write_text('title = "t"\n[[block]]\nkind = "verify-summary"\nfile = "v.csv"\n')
+    text = page.render_markdown(page.load(spec), None)
+    assert "| ocsvm | 4 | 4 | 0 | 0 | 0 | 0.0000 | 0.0000 | 0.0000 |" in text

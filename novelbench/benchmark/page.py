@@ -167,11 +167,12 @@ def check_inputs(page: Page, block: dict[str, Any], where: str) -> None:
     from novelbench.benchmark import verdict
 
     kind = block["kind"]
-    if "file" in block and not (page.folder / str(block["file"])).is_file() and kind in ("prose", "csv"):
+    reads_a_file = kind in ("prose", "csv", "verify-summary")  # not run tables
+    if "file" in block and not (page.folder / str(block["file"])).is_file() and reads_a_file:
         raise NovelbenchError(f"{where}: no file {block['file']} (paths are relative to the spec's folder)")
     if kind == "verdict":
         verdict.check(page, block, where)
-    elif kind not in ("prose", "csv"):
+    elif not reads_a_file:
         page.refs(block.get("runs"), where)
 
 

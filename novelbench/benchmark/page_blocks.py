@@ -324,6 +324,25 @@ def csv_block(page, spec: dict, where: str, out_dir: Path) -> str:
     return md(frame.map(lambda v: num(v) if isinstance(v, float) else v))
 
 
+@block("verify-summary", "file")
+def verify_summary_block(page, spec: dict, where: str, out_dir: Path) -> str:
+    """A `bench verify` table (its .csv beside the spec) summed up per method: trials bit-identical /
+    within T / beyond T and how far the numbers moved (``verify.by_method``)."""
+    from novelbench.benchmark import verify
+
+    path = page.folder / str(spec.get("file", ""))
+    if not path.is_file():
+        raise NovelbenchError(f"{where}: no verification table {spec.get('file')}")
+    frame = pd.read_csv(path)
+    missing = {"method", "verdict", "auroc_delta", "max_abs_delta"} - set(frame.columns)
+    if missing:
+        raise NovelbenchError(f"{where}: {path.name} is not a `bench verify` table (no column(s) {', '.join(sorted(missing))})")
+    summary = verify.by_method(frame)
+    return md(summary.map(lambda v: num(v, 4) if isinstance(v, float) else v),
+              ["|d AUROC|: the protocol's own mix (pool for MNIST, p50 for Caltech); any metric: AUROC, AUPR and every F1 "
+               "policy of every test mix."])
+
+
 @block("verdict", "rows")
 def verdict_block(page, spec: dict, where: str, out_dir: Path) -> str:
     """Targets against measured values: met or not, computed (``novelbench.benchmark.verdict``)."""

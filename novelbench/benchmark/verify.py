@@ -354,6 +354,25 @@ def table_frame(outcomes: list[Outcome]) -> pd.DataFrame:
     return pd.DataFrame([o.summary() for o in outcomes])
 
 
+def by_method(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per method of a verification table (``table_frame`` or its CSV): how many of its
+    trials reproduced bit for bit, within T or beyond T, and how far they moved (|delta| of the
+    headline AUROC: median and max; and the largest |delta| of any metric of any mix)."""
+    rows = []
+    for method, part in table.groupby("method", sort=False):
+        verdicts = part["verdict"].astype(str)
+        ran = part[~verdicts.isin(["skipped", "failed"])]
+        auroc = ran["auroc_delta"].abs()
+        rows.append({"method": method, "trials": len(part), "bit-identical": int((verdicts == "bit-identical").sum()),
+                     "within T": int(verdicts.str.startswith("within").sum()),
+                     "beyond T": int(verdicts.str.startswith("beyond").sum()),
+                     "failed or skipped": int(verdicts.isin(["skipped", "failed"]).sum()),
+                     "median |d AUROC|": auroc.median() if len(auroc) else float("nan"),
+                     "max |d AUROC|": auroc.max() if len(auroc) else float("nan"),
+                     "max |d| any metric": ran["max_abs_delta"].max() if len(ran) else float("nan")})
+    return pd.DataFrame(rows)
+
+
 def _number(value: Any, spec: str) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
 
