@@ -197,9 +197,9 @@ def test_by_method_counts_verdicts_and_measures_the_moves():
     summary = verify.by_method(table).set_index("method")
     ae = summary.loc["ae"]
     assert (ae["trials"], ae["bit-identical"], ae["within T"], ae["beyond T"], ae["failed or skipped"]) == (3, 1, 1, 1, 0)
-    assert ae["median |d AUROC|"] == pytest.approx(0.0005) and ae["max |d AUROC|"] == pytest.approx(0.02)
-    assert ae["max |d| any metric"] == pytest.approx(0.3)
-    assert summary.loc["ocsvm", "failed or skipped"] == 1 and pd.isna(summary.loc["ocsvm", "max |d AUROC|"])
+    assert ae["median abs Δ AUROC"] == pytest.approx(0.0005) and ae["max abs Δ AUROC"] == pytest.approx(0.02)
+    assert ae["max abs Δ any metric"] == pytest.approx(0.3)
+    assert summary.loc["ocsvm", "failed or skipped"] == 1 and pd.isna(summary.loc["ocsvm", "max abs Δ AUROC"])
 
 
 def test_several_tables_end_with_one_line_per_method_and_a_page_sums_the_csv_up(fresh_run, tmp_path):

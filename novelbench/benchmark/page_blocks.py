@@ -339,7 +339,7 @@ def verify_summary_block(page, spec: dict, where: str, out_dir: Path) -> str:
         raise NovelbenchError(f"{where}: {path.name} is not a `bench verify` table (no column(s) {', '.join(sorted(missing))})")
     summary = verify.by_method(frame)
     return md(summary.map(lambda v: num(v, 4) if isinstance(v, float) else v),
-              ["|d AUROC|: the protocol's own mix (pool for MNIST, p50 for Caltech); any metric: AUROC, AUPR and every F1 "
+              ["Δ AUROC: the protocol's own mix (pool for MNIST, p50 for Caltech); any metric: AUROC, AUPR and every F1 "
                "policy of every test mix."])
 
 

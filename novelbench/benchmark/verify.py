@@ -367,9 +367,9 @@ def by_method(table: pd.DataFrame) -> pd.DataFrame:
                      "within T": int(verdicts.str.startswith("within").sum()),
                      "beyond T": int(verdicts.str.startswith("beyond").sum()),
                      "failed or skipped": int(verdicts.isin(["skipped", "failed"]).sum()),
-                     "median |d AUROC|": auroc.median() if len(auroc) else float("nan"),
-                     "max |d AUROC|": auroc.max() if len(auroc) else float("nan"),
-                     "max |d| any metric": ran["max_abs_delta"].max() if len(ran) else float("nan")})
+                     "median abs Δ AUROC": auroc.median() if len(auroc) else float("nan"),
+                     "max abs Δ AUROC": auroc.max() if len(auroc) else float("nan"),
+                     "max abs Δ any metric": ran["max_abs_delta"].max() if len(ran) else float("nan")})
     return pd.DataFrame(rows)
 
 
