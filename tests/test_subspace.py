@@ -89,6 +89,20 @@ def test_bad_features_stop_a_run_before_any_trial(tmp_path):
     assert not (tmp_path / "trials").exists() or not any((tmp_path / "trials").iterdir())
 
 
+def test_rgraph_working_set_stops_like_the_authors_and_grows_when_too_small():
+    """A working set of 2 on 180 points: before the authors' stop (a round that no longer lowers the
+    objective) and their growth rule (+10 % while nonzeros fill 80 %), this cycled and raised after
+    40 rounds (as R-graph did on every MNIST digit); now it converges and still finds the outliers."""
+    from novelbench.methods.rgraph import elastic_net_self_representation, random_walk_scores
+    from novelbench.methods.subspace import unit_rows
+
+    x, is_outlier = union_of_subspaces()
+    y = unit_rows(x.reshape(len(x), -1).double().numpy())
+    c = elastic_net_self_representation(y, lam=0.95, gamma=50.0, support=2, max_rounds=40)
+    assert c.shape == (len(y), len(y)) and c.diagonal().sum() == 0 and c.nnz > len(y)
+    assert roc_auc_score(is_outlier, -random_walk_scores(c, 1000)) > 0.95
+
+
 @pytest.mark.parametrize("name, params, reason", [
     ("outlier-pursuit", {"max_iter": 1}, "did not converge in 1 iterations"),
     ("lrr", {"max_iter": 1}, "did not converge in 1 iterations"),

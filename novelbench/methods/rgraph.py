@@ -61,7 +61,11 @@ def elastic_net_self_representation(y: np.ndarray, lam: float, gamma: float, sup
     The active-set scheme of the authors' EnSC solver (You, Li, Robinson & Vidal, CVPR 2016): each
     point's problem is solved on a working set of ``support`` candidates (first its most coherent
     points), then the points violating the optimality condition alpha_j |<x_i, x_j - sum_k c_k x_k>|
-    <= lam join the working set in place of its zero coefficients, until none does."""
+    <= lam join the working set in place of its zero coefficients, until none does or, as in their
+    code, a round no longer lowers the objective (the remaining violations are within the inner
+    solver's tolerance); as in their code the working set grows by 10 % while its nonzeros fill
+    more than 80 % of it. Still violated after ``max_rounds`` rounds that kept lowering the objective,
+    the trial fails (their code returns the last solution silently)."""
     n = len(y)
     s = min(support, n - 1)
     gram = y @ y.T
@@ -75,8 +79,14 @@ def elastic_net_self_representation(y: np.ndarray, lam: float, gamma: float, sup
         candidates[j] = -1.0
         work = np.argpartition(-candidates, s - 1)[:s]
         coef = np.zeros(s)
+        size, last = s, np.inf
         for _ in range(max_rounds):
-            coef = _elastic_net(gram[np.ix_(work, work)], gram[work, j], coef, l1, l2, tol, max_epochs)
+            gram_work = gram[np.ix_(work, work)]
+            coef = _elastic_net(gram_work, gram[work, j], coef, l1, l2, tol, max_epochs)
+            objective = 0.5 - coef @ gram[work, j] + 0.5 * coef @ gram_work @ coef + l1 * np.abs(coef).sum() + 0.5 * l2 * coef @ coef
+            if last - objective < 1e-10 * last:  # the authors' stop: this round did not lower the objective
+                break
+            last = objective
             corr = np.abs(gram[j] - coef @ gram[work])
             corr[j] = 0.0
             corr[work] = 0.0
@@ -84,7 +94,9 @@ def elastic_net_self_representation(y: np.ndarray, lam: float, gamma: float, sup
             if violators.size == 0:
                 break
             active = coef != 0
-            worst = violators[np.argsort(-corr[violators])][: max(s - active.sum(), 1)]
+            if active.sum() > 0.8 * size:  # the working set is too small: grow it (their rule)
+                size = min(round(max(active.sum(), size) * 1.1), n - 1)
+            worst = violators[np.argsort(-corr[violators])][: max(size - active.sum(), 1)]
             work = np.concatenate([work[active], worst])
             coef = np.concatenate([coef[active], np.zeros(worst.size)])
         else:
