@@ -307,14 +307,19 @@ def timings_block(page, spec: dict, where: str, out_dir: Path) -> str:
                                    "with other processes measure load as much as speed."])
 
 
+def csv_beside(page, spec: dict, where: str) -> tuple[Path, pd.DataFrame]:
+    """The CSV file a block's ``file`` names (relative to the spec) and its table."""
+    path = page.folder / str(spec.get("file", ""))
+    if not path.is_file():
+        raise NovelbenchError(f"{where}: no CSV file {spec.get('file')}")
+    return path, pd.read_csv(path)
+
+
 @block("csv", "file", "columns")
 def csv_block(page, spec: dict, where: str, out_dir: Path) -> str:
     """A CSV file beside the spec that is not a run table (e.g. a measurement script's output),
     as a table: ``columns = {NAME = "heading"}`` picks and renames columns (a list only picks); floats get 3 decimals."""
-    path = page.folder / str(spec.get("file", ""))
-    if not path.is_file():
-        raise NovelbenchError(f"{where}: no CSV file {spec.get('file')}")
-    frame = pd.read_csv(path)
+    path, frame = csv_beside(page, spec, where)
     if "columns" in spec:
         missing = [c for c in spec["columns"] if c not in frame.columns]
         if missing:
@@ -330,10 +335,7 @@ def verify_summary_block(page, spec: dict, where: str, out_dir: Path) -> str:
     within T / beyond T and how far the numbers moved (``verify.by_method``)."""
     from novelbench.benchmark import verify
 
-    path = page.folder / str(spec.get("file", ""))
-    if not path.is_file():
-        raise NovelbenchError(f"{where}: no verification table {spec.get('file')}")
-    frame = pd.read_csv(path)
+    path, frame = csv_beside(page, spec, where)
     missing = {"method", "verdict", "auroc_delta", "max_abs_delta"} - set(frame.columns)
     if missing:
         raise NovelbenchError(f"{where}: {path.name} is not a `bench verify` table (no column(s) {', '.join(sorted(missing))})")

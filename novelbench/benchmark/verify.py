@@ -361,12 +361,13 @@ def by_method(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for method, part in table.groupby("method", sort=False):
         verdicts = part["verdict"].astype(str)
-        ran = part[~verdicts.isin(["skipped", "failed"])]
+        not_run = verdicts.isin(["skipped", "failed"])
+        ran = part[~not_run]
         auroc = ran["auroc_delta"].abs()
         rows.append({"method": method, "trials": len(part), "bit-identical": int((verdicts == "bit-identical").sum()),
                      "within T": int(verdicts.str.startswith("within").sum()),
                      "beyond T": int(verdicts.str.startswith("beyond").sum()),
-                     "failed or skipped": int(verdicts.isin(["skipped", "failed"]).sum()),
+                     "failed or skipped": int(not_run.sum()),
                      "median abs Δ AUROC": auroc.median() if len(auroc) else float("nan"),
                      "max abs Δ AUROC": auroc.max() if len(auroc) else float("nan"),
                      "max abs Δ any metric": ran["max_abs_delta"].max() if len(ran) else float("nan")})
