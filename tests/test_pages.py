@@ -158,3 +158,34 @@ def test_cli_page_error_is_one_line(tmp_path):
     result = CliRunner().invoke(app, ["page", str(write_spec(tmp_path, '[[block]]\nkind = "pie"\n')), "--out",
                                       str(tmp_path / "p.md")])
     assert result.exit_code == 1 and "unknown block kind 'pie'" in result.output
+
+
+def test_stability_block_and_unstable_methods_marked_in_tables(tmp_path):
+    """A method whose trial moves by more than 0.03 between --threads 1 and 2 is flagged by the
+    stability block and marked in the page's other tables; a stable one is not."""
+    for threads, shift in ((1, 0.0), (2, 0.05)):
+        path = run_table(tmp_path, f"t{threads}", {"wobbly": [v + shift for v in BAD], "steady": GOOD})
+        rows = pd.read_csv(path).assign(threads=threads)
+        rows["trial_id"] += f"-t{threads}"
+        rows.to_csv(path, index=False)
+    run_table(tmp_path, "runs", {"wobbly": BAD, "steady": GOOD})
+    spec = write_spec(tmp_path, """
+stability = ["t*.csv"]
+[[block]]
+kind = "stability"
+pairs = true
+[[block]]
+kind = "per-class"
+runs = ["runs.csv"]
+[[block]]
+kind = "summary"
+runs = ["runs.csv"]
+""")
+    text = page.render_markdown(page.load(spec), None)
+    assert "| wobbly | 8 | 0.050 | 0.050 | 8 | **yes** |" in text
+    assert "| steady | 8 | 0.000 | 0.000 | 0 | no |" in text
+    assert "| positive set | wobbly (unstable) | steady |" in text  # per-class columns
+    assert "| wobbly (unstable) |" in text and "| steady (unstable)" not in text
+    assert "moved by more than 0.03 between --threads 1 and --threads 2" in text
+    with pytest.raises(NovelbenchError, match="names no `stability` runs"):
+        page.load(write_spec(tmp_path, '[[block]]\nkind = "stability"\n'))

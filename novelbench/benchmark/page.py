@@ -20,10 +20,16 @@ tables when the page is rendered, so re-rendering after more runs finish updates
     kind = "table"
     runs = "mnist"               # a set's name, or a list of paths / set names (globs allowed)
 
+    stability = ["runs/stability-*.csv"]   # optional: trials run with --threads 1 and 2
+
 A run entry's ``suffix`` is appended to its method names (to compare a method with an earlier
 run of itself). Every block may filter rows with ``where = {column = value or [values]}`` and
 keep (and order) methods with ``methods = [...]``. The output is deterministic: no time stamp,
 no absolute path, so a committed page can be compared byte for byte with a fresh rendering.
+
+With ``stability``, every method that those runs show unstable (``novelbench.benchmark.stability``:
+the same trial's AUROC moves more than 0.03 between ``--threads 1`` and ``--threads 2``) is
+marked in the page's tables wherever its rows appear, with a note saying why.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ class Page:
     blocks: list[dict[str, Any]]
     _cache: dict[Path, pd.DataFrame] = field(default_factory=dict, repr=False)
     comparisons: dict[tuple, Any] = field(default_factory=dict, repr=False)  # verdict rows' paired comparisons
+    stability_runs: list[RunRef] = field(default_factory=list)
+    _unstable: set[str] | None = field(default=None, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -74,6 +82,17 @@ class Page:
             else:
                 out += _expand(self.folder, entry, where)
         return out
+
+    def unstable(self) -> set[str]:
+        """Methods the page's ``stability`` runs flag (AUROC change above the limit on any trial)."""
+        if self._unstable is None:
+            from novelbench.benchmark.stability import thread_stability
+
+            self._unstable = set()
+            if self.stability_runs:
+                methods = thread_stability(self.read(self.stability_runs)).methods
+                self._unstable = set(methods.loc[methods["unstable"], "method"])
+        return self._unstable
 
     def read(self, refs: list[RunRef]) -> pd.DataFrame:
         from novelbench.benchmark.store import read_results
@@ -141,13 +160,15 @@ def load(spec: Path) -> Page:
         raise NovelbenchError(f"no page spec at {spec}") from None
     except tomllib.TOMLDecodeError as exc:
         raise NovelbenchError(f"{spec.name} is not valid TOML: {exc}") from None
-    unknown = set(raw) - {"title", "runs", "block"}
+    unknown = set(raw) - {"title", "runs", "block", "stability"}
     if unknown:
-        raise NovelbenchError(f"{spec.name}: unknown top-level key(s) {', '.join(sorted(unknown))}; use title, runs, block")
+        raise NovelbenchError(f"{spec.name}: unknown top-level key(s) {', '.join(sorted(unknown))}; use title, runs, stability, block")
     page = Page(spec, str(raw.get("title", "")), {}, list(raw.get("block", [])))
     for name, entries in raw.get("runs", {}).items():
         page.run_sets[name] = [r for e in (entries if isinstance(entries, list) else [entries])
                                for r in _expand(page.folder, e, f"{spec.name}: run set {name!r}")]
+    if "stability" in raw:
+        page.stability_runs = page.refs(raw["stability"], f"{spec.name}: stability")
     if not page.blocks:
         raise NovelbenchError(f"{spec.name}: no [[block]] entries")
     for i, block in enumerate(page.blocks):
@@ -172,6 +193,9 @@ def check_inputs(page: Page, block: dict[str, Any], where: str) -> None:
         raise NovelbenchError(f"{where}: no file {block['file']} (paths are relative to the spec's folder)")
     if kind == "verdict":
         verdict.check(page, block, where)
+    elif kind == "stability" and "runs" not in block:
+        if not page.stability_runs:
+            raise NovelbenchError(f"{where}: no `runs`, and the page names no `stability` runs")
     elif not reads_a_file:
         page.refs(block.get("runs"), where)
 

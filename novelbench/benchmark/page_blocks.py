@@ -31,6 +31,32 @@ def md(frame: pd.DataFrame, notes: list[str] | tuple[str, ...] = ()) -> str:
     return report.render(frame, "markdown", notes)
 
 
+UNSTABLE_MARK = " (unstable)"
+
+
+def unstable_note(page) -> list[str]:
+    from novelbench.benchmark.stability import STABILITY_LIMIT
+
+    return ([f"(unstable): the same trial's AUROC moved by more than {STABILITY_LIMIT} between --threads 1 and "
+             "--threads 2 in this page's stability runs (a different floating-point summation order)."]
+            if page.unstable() else [])
+
+
+def flag_label(page, label: str) -> str:
+    """``label`` with the unstable mark when it names (or labels, as "method (dataset...)" or a
+    suffixed name) a method the page's stability runs flag."""
+    hit = any(label == m or label.startswith(m + " ") for m in page.unstable())
+    return label + UNSTABLE_MARK if hit else label
+
+
+def flag_methods(page, frame: pd.DataFrame, notes: list[str] | tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    """The frame's ``method`` column marked where unstable, and the notes with the mark's meaning."""
+    marked = frame["method"].map(lambda m: flag_label(page, str(m)))
+    if (marked == frame["method"]).all():
+        return frame, list(notes)
+    return frame.assign(method=marked), [*notes, *unstable_note(page)]
+
+
 def num(value: float, digits: int = 3, signed: bool = False) -> str:
     if value is None or pd.isna(value):
         return "-"
@@ -135,7 +161,7 @@ def summary_block(page, spec: dict, where: str, out_dir: Path) -> str:
         rows.append({"method": method, "trials": int(part["n"].max()),
                      **{mix: fmt(by_mix.at[mix, f"{metric}_mean"], by_mix.at[mix, f"{metric}_std"]) if mix in by_mix.index else "-"
                         for mix in mixes}})
-    return md(pd.DataFrame(rows), [f"{report.metric_label(metric)}: mean ± std over trials. {report.metric_note(metric)}"])
+    return md(*flag_methods(page, pd.DataFrame(rows), [f"{report.metric_label(metric)}: mean ± std over trials. {report.metric_note(metric)}"]))
 
 
 @block("table", "protocol", "policy", "published", "floor", "coverage", "heading")
@@ -157,7 +183,7 @@ def table_block(page, spec: dict, where: str, out_dir: Path) -> str:
             for column, value in (("trials", lambda r: str(r["trial_id"].nunique())), ("positive sets x seeds", coverage_text),
                                   ("device", devices), ("fit+score s / trial", lambda r: num(seconds(r).mean(), 1))):
                 frame[column] = [value(measured[m]) if m in measured else "-" for m in frame["method"]]
-        parts.append((made.heading + "\n\n" if spec.get("heading", True) else "") + md(frame, made.notes))
+        parts.append((made.heading + "\n\n" if spec.get("heading", True) else "") + md(*flag_methods(page, frame, made.notes)))
     return "\n\n".join(parts)
 
 
@@ -287,7 +313,11 @@ def per_class_block(page, spec: dict, where: str, out_dir: Path) -> str:
     partial = any(stats[("mean", m)].isna().any() for m in methods)
     frame.loc[len(frame)] = ["mean (of the sets in the column)" if partial else "mean", *means.values()]
     how = "mean (min-max) over repeats and seeds" if spec.get("spread") else "mean over repeats and seeds"
-    return md(frame, [f"{report.metric_label(metric)} on the {mix} mix per positive set, {how}."])
+    notes = [f"{report.metric_label(metric)} on the {mix} mix per positive set, {how}."]
+    renamed = {m: flag_label(page, m) for m in methods}
+    if any(k != v for k, v in renamed.items()):
+        frame, notes = frame.rename(columns=renamed), notes + unstable_note(page)
+    return md(frame, notes)
 
 
 @block("timings", "budget")
@@ -343,6 +373,36 @@ def verify_summary_block(page, spec: dict, where: str, out_dir: Path) -> str:
     return md(summary.map(lambda v: num(v, 4) if isinstance(v, float) else v),
               ["Δ AUROC: the protocol's own mix (pool for MNIST, p50 for Caltech); any metric: AUROC, AUPR and every F1 "
                "policy of every test mix."])
+
+
+@block("stability", "metric", "mix", "pairs")
+def stability_block(page, spec: dict, where: str, out_dir: Path) -> str:
+    """`bench stability` on the block's runs (default: the page's ``stability`` runs): per method
+    the trials run with --threads 1 and 2, the largest and median change and whether it is
+    unstable; ``pairs = true`` adds one row per trial."""
+    from novelbench.benchmark.stability import thread_stability
+
+    refs = page.refs(spec["runs"], where) if "runs" in spec else page.stability_runs
+    if not refs:
+        raise NovelbenchError(f"{where}: no `runs`, and the page names no `stability` runs")
+    table = page.filter(page.read(refs), spec, where)
+    result = thread_stability(table, spec.get("metric", "auroc"), mix=spec.get("mix"))
+    methods = result.methods.assign(
+        max_abs_change=result.methods["max_abs_change"].map(num), median_abs_change=result.methods["median_abs_change"].map(num),
+        unstable=result.methods["unstable"].map({True: "**yes**", False: "no"}))
+    methods.columns = ["method", "trials paired", "largest abs. change", "median abs. change", "trials above the limit", "unstable?"]
+    label = report.metric_label(result.metric)
+    notes = [f"change = {label}(--threads {result.threads[1]}) - {label}(--threads {result.threads[0]}) of the same trial on "
+             f"the protocol's own mix; unstable: some |change| > {result.limit}."]
+    text = md(methods, notes)
+    if spec.get("pairs", False):
+        pairs = result.pairs[["method", "positives", "seed", "repeat", *[c for c in result.pairs.columns if c.startswith(result.metric)],
+                              "change"]].copy()
+        pairs["positives"] = pairs["positives"].map(short)
+        for c in pairs.columns[4:]:
+            pairs[c] = pairs[c].map(lambda v: num(v, 3, signed=c == "change"))
+        text += "\n\n" + md(pairs.rename(columns={"positives": "positive set"}))
+    return text
 
 
 @block("verdict", "rows")
