@@ -91,10 +91,10 @@ def test_noise_once_reuses_one_noisy_copy_and_per_step_draws_fresh(easy, monkeyp
     calls = []
     noisy = ALOCC._noisy
     monkeypatch.setattr(ALOCC, "_noisy", lambda self, x: (calls.append(len(x)), noisy(self, x))[1])
-    once = _fit(train=train, min_steps=5)
+    once = _fit(train=train, min_steps=5, lr=2e-3)  # 5 steps at the default lr leave D(R(x)) flat in float32
     assert calls == [len(train)]  # the whole training set, once
     calls.clear()
-    _fit(train=train, min_steps=5, noise="per-step")
+    _fit(train=train, min_steps=5, lr=2e-3, noise="per-step")
     assert len(calls) == once.n_steps_ * (1 + once.r_steps)  # D's step and each of R's steps
 
 
@@ -218,3 +218,15 @@ def test_cli_curves_and_stability_say_what_is_missing_in_one_line(tmp_path):
     pd.DataFrame([_row("a", 0, 1, 0.9)]).to_csv(table, index=False)
     out = runner.invoke(app, ["stability", str(table), "--threads", "1"])
     assert out.exit_code == 1 and "two thread counts" in out.output
+
+
+def test_the_authors_preset_puts_every_departing_default_back_at_their_code():
+    """The default departs from the authors' code in four switches (lr, real_range,
+    score_batch_norm, weight_average) and in the schedule; `alocc-authors` has their values."""
+    from novelbench.methods.alocc import AUTHORS
+
+    plugin = METHODS.plugin("alocc-authors")
+    defaults = ALOCC.param_defaults()
+    assert plugin.cls is ALOCC and plugin.defaults == AUTHORS
+    assert all(defaults[name] != value for name, value in AUTHORS.items())  # each one is a real departure
+    assert AUTHORS == {"lr": 2e-3, "real_range": "unit", "score_batch_norm": "batch", "weight_average": "none", "epochs": 40}
