@@ -189,3 +189,43 @@ runs = ["runs.csv"]
     assert "moved by more than 0.03 between --threads 1 and --threads 2" in text
     with pytest.raises(NovelbenchError, match="names no `stability` runs"):
         page.load(write_spec(tmp_path, '[[block]]\nkind = "stability"\n'))
+
+
+def test_verdict_rows_on_seed_spread_and_thread_change(tmp_path):
+    """`seed_std`: the median over positive sets of the std over seeds; `thread_change`: the
+    largest change of a trial between --threads 1 and 2. Both computed, met or not."""
+    for threads, shift in ((1, 0.0), (2, 0.05)):
+        path = run_table(tmp_path, f"t{threads}", {"wobbly": [v + shift for v in BAD], "steady": GOOD})
+        rows = pd.read_csv(path).assign(threads=threads)
+        rows["trial_id"] += f"-t{threads}"
+        rows.to_csv(path, index=False)
+    spec = write_spec(tmp_path, """
+[[block]]
+kind = "verdict"
+runs = ["t*.csv"]
+[[block.rows]]
+target = "steady moves at most 0.03 between thread counts"
+method = "steady"
+stat = "thread_change"
+check = "<="
+than = 0.03
+[[block.rows]]
+target = "wobbly moves at most 0.03 between thread counts"
+method = "wobbly"
+stat = "thread_change"
+check = "<="
+than = 0.03
+[[block.rows]]
+target = "steady's median per-digit std over seeds at most 0.05"
+runs = ["t1.csv"]
+method = "steady"
+stat = "seed_std"
+check = "<="
+than = 0.05
+""")
+    lines = page.render_markdown(page.load(spec), None).splitlines()[2:]
+    assert lines[0].startswith("| steady moves") and "| 0.000 (8 trial pairs) |" in lines[0] and lines[0].endswith("| **met** |")
+    assert "| 0.050 (8 trial pairs) |" in lines[1] and lines[1].endswith("| **not met** |")
+    # GOOD by digit: (0.90, 0.93), (0.92, 0.96), (0.95, 0.94), (0.91, 0.97): stds 0.021, 0.028, 0.007, 0.042
+    spread = np.median([np.std(p, ddof=1) for p in ((0.90, 0.93), (0.92, 0.96), (0.95, 0.94), (0.91, 0.97))])
+    assert f"| {spread:.3f} (8 trials) |" in lines[2] and lines[2].endswith("| **met** |")

@@ -6,7 +6,9 @@ is met, computed from the numbers (never typed). A row is declared in a page spe
     method = "geom"                 # omitted: every method of the row's runs, each must pass
     metric = "auroc"                # auroc, aupr, an F1 column, or "seconds" (fit + score per trial)
     mix = "pool"                    # or a list; default: the protocol's own AUROC mix / every F1 mix
-    stat = "mean"                   # mean, median, min, max, or "trials" (fewest finished per group)
+    stat = "mean"                   # mean, median, min, max, "trials" (fewest finished per group),
+                                    # "seed_std" (median over positive sets of the std over seeds) or
+                                    # "thread_change" (largest |change| of a trial between --threads 1 and 2)
     check = "within"                # <, <=, >, >=, within (|value - than| <= tolerance)
     than = {published = "GEOM"}     # a number, "trivial" (the all-inliers F1) or a published row
     tolerance = 0.02
@@ -38,6 +40,7 @@ ROW_KEYS = {"target", "runs", "where", "methods", "method", "metric", "mix", "st
             "need", "pair"}
 OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 STATS = {"mean": np.mean, "median": np.median, "min": np.min, "max": np.max}
+SPECIAL_STATS = ("trials", "seed_std", "thread_change")
 PAIR_CHECKS = ("greater", "less", "differs", "same")
 
 
@@ -67,8 +70,8 @@ def check(page, spec: dict, where: str) -> None:
                                       f"{', '.join(PAIR_CHECKS)})")
             if "than" not in row:
                 raise NovelbenchError(f"{at}: no `than` (a number, \"trivial\" or {{published = NAME}})")
-            if row.get("stat", "mean") not in (*STATS, "trials"):
-                raise NovelbenchError(f"{at}: stat is one of {', '.join(STATS)}, trials; not {row['stat']!r}")
+            if row.get("stat", "mean") not in (*STATS, *SPECIAL_STATS):
+                raise NovelbenchError(f"{at}: stat is one of {', '.join((*STATS, *SPECIAL_STATS))}; not {row['stat']!r}")
         page.refs(row.get("runs", spec.get("runs")), at)
 
 
@@ -122,7 +125,7 @@ def measured_row(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
         rows = finished(table[table["method"] == method])
         if rows.empty:
             raise NovelbenchError(f"{at}: no finished trials of {method}")
-        values = [_value(rows, metric, stat, mix) for mix in mixes]
+        values = [_value(rows, metric, stat, mix, at) for mix in mixes]
         passed = [_passes(v, ref, check, row.get("tolerance", 0.0)) for v, ref in zip(values, references)]
         need = len(passed) if row.get("need", "all") == "all" else int(row["need"])
         if sum(passed) < need:
@@ -130,7 +133,12 @@ def measured_row(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
         counts.append(sum(passed))
         shown = " / ".join(_fmt(v, metric, stat) for v in values)
         n = rows["trial_id"].nunique()
-        measured.append((f"`{method}` " if len(methods) > 1 else "") + shown + ("" if stat == "trials" else f" ({n} trial{'s' if n > 1 else ''})"))
+        if stat == "thread_change":
+            n = len(rows.loc[rows["mix"] == mixes[0]].drop_duplicates("trial_id")) // 2
+            unit = "trial pair"
+        else:
+            unit = "trial"
+        measured.append((f"`{method}` " if len(methods) > 1 else "") + shown + ("" if stat == "trials" else f" ({n} {unit}{'s' if n > 1 else ''})"))
     cut = f"within ±{row.get('tolerance', 0.0):g} of " if check == "within" else f"{check} "
     reference = cut + " / ".join(_fmt(r, metric, stat) for r in references) + _source(row)
     met = met_text(not failing)
@@ -151,9 +159,20 @@ def _mixes(table: pd.DataFrame, row: dict, metric: str) -> list[str]:
     return [default_mix(table, metric)]
 
 
-def _value(rows: pd.DataFrame, metric: str, stat: str, mix: str) -> float:
+def _value(rows: pd.DataFrame, metric: str, stat: str, mix: str, at: str) -> float:
     if stat == "trials":  # the fewest finished trials of any group (e.g. n=1, 3, 5)
         return float(trials(rows).groupby("group")["trial_id"].nunique().min())
+    if stat == "thread_change":
+        from novelbench.benchmark.stability import thread_stability
+
+        try:
+            return float(thread_stability(rows, metric, mix=mix).methods["max_abs_change"].max())
+        except NovelbenchError as err:
+            raise NovelbenchError(f"{at}: {err}") from None
+    if stat == "seed_std":  # how much a positive set's metric moves with the seed, typically
+        done = rows.loc[rows["mix"] == mix].drop_duplicates("trial_id")
+        spread = done.groupby("positives")[metric].std(ddof=1).dropna()
+        return float(np.median(spread)) if len(spread) else np.nan
     if metric == "seconds":
         done = trials(rows)
         values = done["fit_seconds"] + done["score_seconds"]
