@@ -134,8 +134,9 @@ def measured_row(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
         shown = " / ".join(_fmt(v, metric, stat) for v in values)
         n = rows["trial_id"].nunique()
         if stat == "thread_change":
-            n = len(rows.loc[rows["mix"] == mixes[0]].drop_duplicates("trial_id")) // 2
-            unit = "trial pair"
+            from novelbench.benchmark.stability import thread_stability
+
+            n, unit = len(thread_stability(rows, metric, mix=mixes[0]).pairs), "trial pair"
         else:
             unit = "trial"
         measured.append((f"`{method}` " if len(methods) > 1 else "") + shown + ("" if stat == "trials" else f" ({n} {unit}{'s' if n > 1 else ''})"))
