@@ -160,14 +160,19 @@ def test_cli_page_error_is_one_line(tmp_path):
     assert result.exit_code == 1 and "unknown block kind 'pie'" in result.output
 
 
-def test_stability_block_and_unstable_methods_marked_in_tables(tmp_path):
-    """A method whose trial moves by more than 0.03 between --threads 1 and 2 is flagged by the
-    stability block and marked in the page's other tables; a stable one is not."""
+def thread_tables(folder: Path) -> None:
+    """t1.csv and t2.csv: the same trials with --threads 1 and 2; "wobbly" moves by 0.05, "steady" not at all."""
     for threads, shift in ((1, 0.0), (2, 0.05)):
-        path = run_table(tmp_path, f"t{threads}", {"wobbly": [v + shift for v in BAD], "steady": GOOD})
+        path = run_table(folder, f"t{threads}", {"wobbly": [v + shift for v in BAD], "steady": GOOD})
         rows = pd.read_csv(path).assign(threads=threads)
         rows["trial_id"] += f"-t{threads}"
         rows.to_csv(path, index=False)
+
+
+def test_stability_block_and_unstable_methods_marked_in_tables(tmp_path):
+    """A method whose trial moves by more than 0.03 between --threads 1 and 2 is flagged by the
+    stability block and marked in the page's other tables; a stable one is not."""
+    thread_tables(tmp_path)
     run_table(tmp_path, "runs", {"wobbly": BAD, "steady": GOOD})
     spec = write_spec(tmp_path, """
 stability = ["t*.csv"]
@@ -194,11 +199,7 @@ runs = ["runs.csv"]
 def test_verdict_rows_on_seed_spread_and_thread_change(tmp_path):
     """`seed_std`: the median over positive sets of the std over seeds; `thread_change`: the
     largest change of a trial between --threads 1 and 2. Both computed, met or not."""
-    for threads, shift in ((1, 0.0), (2, 0.05)):
-        path = run_table(tmp_path, f"t{threads}", {"wobbly": [v + shift for v in BAD], "steady": GOOD})
-        rows = pd.read_csv(path).assign(threads=threads)
-        rows["trial_id"] += f"-t{threads}"
-        rows.to_csv(path, index=False)
+    thread_tables(tmp_path)
     spec = write_spec(tmp_path, """
 [[block]]
 kind = "verdict"

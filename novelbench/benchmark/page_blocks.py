@@ -49,12 +49,17 @@ def flag_label(page, label: str) -> str:
     return label + UNSTABLE_MARK if hit else label
 
 
+def unstable_marks(page, labels, notes: list[str] | tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """Each label -> itself, marked where unstable; the notes, with the mark's meaning if any is marked."""
+    marked = {str(label): flag_label(page, str(label)) for label in labels}
+    changed = any(k != v for k, v in marked.items())
+    return marked, [*notes, *(unstable_note(page) if changed else [])]
+
+
 def flag_methods(page, frame: pd.DataFrame, notes: list[str] | tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
     """The frame's ``method`` column marked where unstable, and the notes with the mark's meaning."""
-    marked = frame["method"].map(lambda m: flag_label(page, str(m)))
-    if (marked == frame["method"]).all():
-        return frame, list(notes)
-    return frame.assign(method=marked), [*notes, *unstable_note(page)]
+    marked, notes = unstable_marks(page, frame["method"], notes)
+    return frame.assign(method=frame["method"].astype(str).map(marked)), notes
 
 
 def num(value: float, digits: int = 3, signed: bool = False) -> str:
@@ -313,11 +318,8 @@ def per_class_block(page, spec: dict, where: str, out_dir: Path) -> str:
     partial = any(stats[("mean", m)].isna().any() for m in methods)
     frame.loc[len(frame)] = ["mean (of the sets in the column)" if partial else "mean", *means.values()]
     how = "mean (min-max) over repeats and seeds" if spec.get("spread") else "mean over repeats and seeds"
-    notes = [f"{report.metric_label(metric)} on the {mix} mix per positive set, {how}."]
-    renamed = {m: flag_label(page, m) for m in methods}
-    if any(k != v for k, v in renamed.items()):
-        frame, notes = frame.rename(columns=renamed), notes + unstable_note(page)
-    return md(frame, notes)
+    renamed, notes = unstable_marks(page, methods, [f"{report.metric_label(metric)} on the {mix} mix per positive set, {how}."])
+    return md(frame.rename(columns=renamed), notes)
 
 
 @block("timings", "budget")
@@ -382,9 +384,7 @@ def stability_block(page, spec: dict, where: str, out_dir: Path) -> str:
     unstable; ``pairs = true`` adds one row per trial."""
     from novelbench.benchmark.stability import thread_stability
 
-    refs = page.refs(spec["runs"], where) if "runs" in spec else page.stability_runs
-    if not refs:
-        raise NovelbenchError(f"{where}: no `runs`, and the page names no `stability` runs")
+    refs = page.refs(spec["runs"], where) if "runs" in spec else page.stability_runs  # load() checked one is there
     table = page.filter(page.read(refs), spec, where)
     result = thread_stability(table, spec.get("metric", "auroc"), mix=spec.get("mix"))
     methods = result.methods.assign(

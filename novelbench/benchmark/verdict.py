@@ -125,20 +125,19 @@ def measured_row(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
         rows = finished(table[table["method"] == method])
         if rows.empty:
             raise NovelbenchError(f"{at}: no finished trials of {method}")
-        values = [_value(rows, metric, stat, mix, at) for mix in mixes]
+        if stat == "thread_change":
+            results = [_thread_stability(rows, metric, mix, at) for mix in mixes]
+            values = [float(r.methods["max_abs_change"].max()) for r in results]
+            n, unit = len(results[0].pairs), "trial pair"
+        else:
+            values = [_value(rows, metric, stat, mix) for mix in mixes]
+            n, unit = rows["trial_id"].nunique(), "trial"
         passed = [_passes(v, ref, check, row.get("tolerance", 0.0)) for v, ref in zip(values, references)]
         need = len(passed) if row.get("need", "all") == "all" else int(row["need"])
         if sum(passed) < need:
             failing.append(method)
         counts.append(sum(passed))
         shown = " / ".join(_fmt(v, metric, stat) for v in values)
-        n = rows["trial_id"].nunique()
-        if stat == "thread_change":
-            from novelbench.benchmark.stability import thread_stability
-
-            n, unit = len(thread_stability(rows, metric, mix=mixes[0]).pairs), "trial pair"
-        else:
-            unit = "trial"
         measured.append((f"`{method}` " if len(methods) > 1 else "") + shown + ("" if stat == "trials" else f" ({n} {unit}{'s' if n > 1 else ''})"))
     cut = f"within ±{row.get('tolerance', 0.0):g} of " if check == "within" else f"{check} "
     reference = cut + " / ".join(_fmt(r, metric, stat) for r in references) + _source(row)
@@ -160,16 +159,19 @@ def _mixes(table: pd.DataFrame, row: dict, metric: str) -> list[str]:
     return [default_mix(table, metric)]
 
 
-def _value(rows: pd.DataFrame, metric: str, stat: str, mix: str, at: str) -> float:
+def _thread_stability(rows: pd.DataFrame, metric: str, mix: str, at: str):
+    """`bench stability` of one method's rows (its --threads 1 and 2 trials), errors naming the row."""
+    from novelbench.benchmark.stability import thread_stability
+
+    try:
+        return thread_stability(rows, metric, mix=mix)
+    except NovelbenchError as err:
+        raise NovelbenchError(f"{at}: {err}") from None
+
+
+def _value(rows: pd.DataFrame, metric: str, stat: str, mix: str) -> float:
     if stat == "trials":  # the fewest finished trials of any group (e.g. n=1, 3, 5)
         return float(trials(rows).groupby("group")["trial_id"].nunique().min())
-    if stat == "thread_change":
-        from novelbench.benchmark.stability import thread_stability
-
-        try:
-            return float(thread_stability(rows, metric, mix=mix).methods["max_abs_change"].max())
-        except NovelbenchError as err:
-            raise NovelbenchError(f"{at}: {err}") from None
     if stat == "seed_std":  # how much a positive set's metric moves with the seed, typically
         done = rows.loc[rows["mix"] == mix].drop_duplicates("trial_id")
         spread = done.groupby("positives")[metric].std(ddof=1).dropna()
