@@ -16,7 +16,8 @@ the whole pool and within inliers and outliers separately.
     python benchmarks/low_level_cues.py --data-root DATA --fit g2d --digits 0 1 8
 
 ``--save DIR`` writes DIR/cues-mnist.csv (the statistics' per-digit AUROCs) and, with --fit,
-DIR/cues-fit-METHOD.csv, which results/reference/baselines.toml shows (csv blocks).
+DIR/cues-fit-METHOD.csv, which results/reference/baselines.toml shows (csv blocks); cues-mnist.csv
+also names each digit as run tables do (`positives`), so a page verdict row can correlate with it.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def cue_aurocs(data_root: str) -> pd.DataFrame:
     rows = []
     for digit in range(10):
         is_outlier = test.labels != digit
-        rows.append({"digit": digit, **{f"{k}_auroc": roc_auc_score(is_outlier, v) for k, v in scores.items()}})
+        rows.append({"digit": digit, "positives": test.class_names[digit],
+                     **{f"{k}_auroc": roc_auc_score(is_outlier, v) for k, v in scores.items()}})
     return pd.DataFrame(rows).set_index("digit")
 
 
@@ -113,6 +115,7 @@ def main() -> None:
         return
     methods = method_aurocs(args.runs)
     print("Per-digit one-vs-rest AUROC (mnist test split, pool mix):\n")
+    cues = cues.drop(columns="positives")
     print(render(pd.concat([cues, methods], axis=1).round(3).reset_index(), "markdown"))
     print("\nAcross the 10 digits, correlation of each method's per-digit AUROC with each cue's:\n")
     rows = []

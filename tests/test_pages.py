@@ -230,3 +230,31 @@ than = 0.05
     # GOOD by digit: (0.90, 0.93), (0.92, 0.96), (0.95, 0.94), (0.91, 0.97): stds 0.021, 0.028, 0.007, 0.042
     spread = np.median([np.std(p, ddof=1) for p in ((0.90, 0.93), (0.92, 0.96), (0.95, 0.94), (0.91, 0.97))])
     assert f"| {spread:.3f} (8 trials) |" in lines[2] and lines[2].endswith("| **met** |")
+
+
+def test_verdict_row_correlates_per_class_means_with_a_cue(tmp_path):
+    """`cue_r`: Pearson r, across positive sets, of a method's mean metric with a cue file's column
+    (joined on `positives`); "within ±0.5 of 0" is met only for a cue the AUROCs do not follow."""
+    run_table(tmp_path, "runs", {"good": GOOD})
+    means = [np.mean(GOOD[d::4]) for d in range(4)]  # per positive set "d - d", over its 2 seeds
+    other = [0.3, 0.9, 0.1, 0.7]
+    pd.DataFrame({"positives": [f"{d} - d" for d in range(4)], "ink": [2 * m for m in means],
+                  "other": other}).to_csv(tmp_path / "cues.csv", index=False)
+    rows = "".join(f"""
+[[block.rows]]
+target = "{column}"
+method = "good"
+stat = "cue_r"
+cue = {{file = "cues.csv", column = "{column}"}}
+check = "within"
+than = 0
+tolerance = 0.5
+""" for column in ("ink", "other"))
+    lines = page.render_markdown(page.load(write_spec(tmp_path, VERDICT + rows)), None).splitlines()[2:]
+    assert "| +1.00 (4 positive sets) | within ±0.5 of +0.00 |" in lines[0] and lines[0].endswith("| **not met** |")
+    r = np.corrcoef(means, other)[0, 1]
+    assert abs(r) <= 0.5 and f"| {r:+.2f} (4 positive sets) |" in lines[1] and lines[1].endswith("| **met** |")
+    with pytest.raises(NovelbenchError, match="has no 'edges' column"):
+        page.load(write_spec(tmp_path, VERDICT + rows.replace('column = "other"', 'column = "edges"')))
+    with pytest.raises(NovelbenchError, match='"cue_r" and `cue` go together'):
+        page.load(write_spec(tmp_path, VERDICT + rows.replace('stat = "cue_r"\n', "", 1)))

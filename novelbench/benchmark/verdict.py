@@ -7,8 +7,11 @@ is met, computed from the numbers (never typed). A row is declared in a page spe
     metric = "auroc"                # auroc, aupr, an F1 column, or "seconds" (fit + score per trial)
     mix = "pool"                    # or a list; default: the protocol's own AUROC mix / every F1 mix
     stat = "mean"                   # mean, median, min, max, "trials" (fewest finished per group),
-                                    # "seed_std" (median over positive sets of the std over seeds) or
+                                    # "seed_std" (median over positive sets of the std over seeds),
                                     # "thread_change" (largest |change| of a trial between --threads 1 and 2)
+                                    # or "cue_r" (Pearson r, across positive sets, of the mean metric with
+                                    # a column of a csv that has a `positives` column, named by
+                                    # cue = {file = "runs/cues-mnist.csv", column = "ink_auroc"})
     check = "within"                # <, <=, >, >=, within (|value - than| <= tolerance)
     than = {published = "GEOM"}     # a number, "trivial" (the all-inliers F1) or a published row
     tolerance = 0.02
@@ -37,10 +40,10 @@ from novelbench.benchmark.page_blocks import default_mix, finished, md, num, tri
 from novelbench.errors import NovelbenchError
 
 ROW_KEYS = {"target", "runs", "where", "methods", "method", "metric", "mix", "stat", "check", "than", "tolerance",
-            "need", "pair"}
+            "need", "pair", "cue"}
 OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 STATS = {"mean": np.mean, "median": np.median, "min": np.min, "max": np.max}
-SPECIAL_STATS = ("trials", "seed_std", "thread_change")
+SPECIAL_STATS = ("trials", "seed_std", "thread_change", "cue_r")
 PAIR_CHECKS = ("greater", "less", "differs", "same")
 
 
@@ -72,6 +75,10 @@ def check(page, spec: dict, where: str) -> None:
                 raise NovelbenchError(f"{at}: no `than` (a number, \"trivial\" or {{published = NAME}})")
             if row.get("stat", "mean") not in (*STATS, *SPECIAL_STATS):
                 raise NovelbenchError(f"{at}: stat is one of {', '.join((*STATS, *SPECIAL_STATS))}; not {row['stat']!r}")
+            if (row.get("stat") == "cue_r") != ("cue" in row):
+                raise NovelbenchError(f"{at}: stat \"cue_r\" and `cue` go together")
+            if "cue" in row:
+                _cue(page, row, at)
         page.refs(row.get("runs", spec.get("runs")), at)
 
 
@@ -83,7 +90,7 @@ def render(page, spec: dict, where: str) -> str:
         if "pair" in row:
             measured, reference, met = paired(page, table, row, at)
         else:
-            measured, reference, met = measured_row(table, row, at)
+            measured, reference, met = measured_row(page, table, row, at)
         out.append({"target": row["target"], "measured": measured, "reference": reference, "met?": met})
     return md(pd.DataFrame(out))
 
@@ -112,7 +119,7 @@ def paired(page, table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
     return measured, reference, met_text(ok)
 
 
-def measured_row(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str]:
+def measured_row(page, table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str]:
     metric, stat, check = row.get("metric", "auroc"), row.get("stat", "mean"), row.get("check")
     if metric != "seconds" and metric not in table.columns:
         raise NovelbenchError(f"{at}: these run tables have no {metric!r} column")
@@ -129,6 +136,9 @@ def measured_row(table: pd.DataFrame, row: dict, at: str) -> tuple[str, str, str
             results = [_thread_stability(rows, metric, mix, at) for mix in mixes]
             values = [float(r.methods["max_abs_change"].max()) for r in results]
             n, unit = len(results[0].pairs), "trial pair"
+        elif stat == "cue_r":
+            values, n = zip(*[_cue_r(rows, metric, mix, _cue(page, row, at), at) for mix in mixes])
+            n, unit = n[0], "positive set"
         else:
             values = [_value(rows, metric, stat, mix) for mix in mixes]
             n, unit = rows["trial_id"].nunique(), "trial"
@@ -167,6 +177,31 @@ def _thread_stability(rows: pd.DataFrame, metric: str, mix: str, at: str):
         return thread_stability(rows, metric, mix=mix)
     except NovelbenchError as err:
         raise NovelbenchError(f"{at}: {err}") from None
+
+
+def _cue(page, row: dict, at: str) -> pd.Series:
+    """The cue column of a verdict row, indexed by `positives`."""
+    cue = row["cue"]
+    if not (isinstance(cue, dict) and set(cue) == {"file", "column"}):
+        raise NovelbenchError(f"{at}: cue = {{file = \"runs/cues.csv\", column = \"ink_auroc\"}}, not {cue!r}")
+    path = page.folder / str(cue["file"])
+    if not path.is_file():
+        raise NovelbenchError(f"{at}: no file {cue['file']} (paths are relative to the spec's folder)")
+    frame = pd.read_csv(path)
+    for column in ("positives", cue["column"]):
+        if column not in frame.columns:
+            raise NovelbenchError(f"{at}: {cue['file']} has no {column!r} column")
+    return frame.set_index("positives")[cue["column"]]
+
+
+def _cue_r(rows: pd.DataFrame, metric: str, mix: str, cue: pd.Series, at: str) -> tuple[float, int]:
+    """Pearson r across positive sets of the mean metric with the cue, and how many sets it joins."""
+    done = rows.loc[rows["mix"] == mix].drop_duplicates("trial_id")
+    means = done.groupby("positives")[metric].mean().dropna()
+    joined = means.index.intersection(cue.index)
+    if len(joined) < 3:
+        raise NovelbenchError(f"{at}: only {len(joined)} positive set(s) of these runs are in the cue file (need 3)")
+    return float(np.corrcoef(means[joined], cue[joined].astype(float))[0, 1]), len(joined)
 
 
 def _value(rows: pd.DataFrame, metric: str, stat: str, mix: str) -> float:
@@ -226,4 +261,6 @@ def _passes(value: float, reference: float, check: str, tolerance: float) -> boo
 def _fmt(value: float, metric: str, stat: str) -> str:
     if stat == "trials":
         return "-" if np.isnan(value) else f"{value:.0f}"
+    if stat == "cue_r":
+        return num(value, 2, signed=True)
     return num(value, 1 if metric == "seconds" else 3)
