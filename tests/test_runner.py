@@ -7,6 +7,7 @@ from novelbench.benchmark import runner
 from novelbench.benchmark.executors import inline
 from novelbench.benchmark.plan import parse_param_overrides, plan_trials, setting_label
 from novelbench.benchmark.store import ResultStore
+from novelbench.errors import NovelbenchError
 
 VOLATILE = ["timestamp", "fit_seconds", "score_seconds"]
 
@@ -35,6 +36,16 @@ def test_param_values_parse_with_brackets():
     grid = parse_param_overrides(["ae.widths=(8,16),(16,32)", "ae.latent_dim=none"], ["ae"])
     assert grid == {"ae": {"widths": [(8, 16), (16, 32)], "latent_dim": [None]}}
     assert setting_label("ae", {"widths": (8, 16)}) == "ae[widths=(8,16)]"
+
+
+def test_a_string_option_named_none_is_the_string_not_none():
+    """`alocc.weight_average=none` names the option "none" (None is not allowed there); a
+    parameter that takes None still gets None, and a bad word is still one clear error."""
+    grid = parse_param_overrides(["alocc.weight_average=none,ema"], ["alocc"])
+    assert grid == {"alocc": {"weight_average": ["none", "ema"]}}
+    assert parse_param_overrides(["ae.latent_dim=none"], ["ae"])["ae"]["latent_dim"] == [None]
+    with pytest.raises(NovelbenchError, match="weight_average"):
+        parse_param_overrides(["alocc.weight_average=true"], ["alocc"])
 
 
 def test_resume_after_interruption_gives_exactly_the_uninterrupted_rows(tmp_path, monkeypatch):
