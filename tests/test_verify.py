@@ -214,3 +214,13 @@ def test_several_tables_end_with_one_line_per_method_and_a_page_sums_the_csv_up(
     spec.write_text('title = "t"\n[[block]]\nkind = "verify-summary"\nfile = "v.csv"\n')
     text = page.render_markdown(page.load(spec), None)
     assert "| ocsvm | 4 | 4 | 0 | 0 | 0 | 0.0000 | 0.0000 | 0.0000 |" in text
+
+
+def test_a_row_with_an_option_named_none_is_rebuilt_with_that_option(tmp_path):
+    """A `p_*` column holding "none" for a string option (alocc.weight_average) rebuilds as the
+    string, as --param reads it, not as None (which the option refuses)."""
+    row = {"status": "ok", "device": "cpu", "method_name": "alocc", "method": "alocc[weight_average=none]",
+           "p_weight_average": "none", "dataset": "synthetic", "protocol": "mnist", "positives": "0", "repeat": 0,
+           "group": "n=1", "seed": 0, "threads": 1, "config_id": ""}
+    planned = verify.rebuild(tmp_path / "r.csv", "t", pd.DataFrame([row]), None, None, {}, False)
+    assert not planned.skip and planned.trial.method_params == {"weight_average": "none"}

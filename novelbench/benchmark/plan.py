@@ -49,22 +49,24 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def _checked_value(cls, name: str, text: str, label: str) -> Any:
+def checked_value(cls, name: str, text: str, label: str) -> Any:
     """``text`` parsed and checked against the parameter's constraints; a word such as "none" or
     "true" that the parameter rejects as None / a bool is tried as the string itself (an option
-    named "none", e.g. ``alocc.weight_average=none``)."""
+    named "none", e.g. ``alocc.weight_average=none``). Used for --param and for `bench verify`'s
+    rebuilding of a row's ``p_*`` columns alike."""
     value = parse_value(text)
     try:
         cls.check_params({name: value}, label=label)
         return value
-    except NovelbenchError:
-        if value is not None and not isinstance(value, bool):
-            raise
+    except NovelbenchError as err:
+        rejected = err
+    if value is None or isinstance(value, bool):
         try:
             cls.check_params({name: text}, label=label)
+            return text
         except NovelbenchError:
-            cls.check_params({name: value}, label=label)  # the error about the parsed value
-        return text
+            pass
+    raise rejected  # the error about the parsed value
 
 
 def parse_param_overrides(specs: list[str], methods: list[str]) -> dict[str, dict[str, list[Any]]]:
@@ -81,7 +83,7 @@ def parse_param_overrides(specs: list[str], methods: list[str]) -> dict[str, dic
             if target not in grid:
                 raise NovelbenchError(f"--param {spec!r} names method {target!r}, which is not among --method {', '.join(methods)}")
             plugin = METHODS.plugin(target)
-            parsed = [_checked_value(plugin.cls, name, v, target) for v in _split_top_level(values)]
+            parsed = [checked_value(plugin.cls, name, v, target) for v in _split_top_level(values)]
             repeated = [v for i, v in enumerate(parsed) if v in parsed[:i]]
             if repeated:
                 raise NovelbenchError(f"--param {spec!r} lists {name}={repeated[0]!r} twice: that would run the same trials twice")

@@ -127,6 +127,7 @@ def measured_row(page, table: pd.DataFrame, row: dict, at: str) -> tuple[str, st
     mixes = ["all"] if whole else _mixes(table, row, metric)
     methods = [row["method"]] if "method" in row else list(dict.fromkeys(finished(table)["method"]))
     references = [_reference(table, row, metric, mix, at) for mix in mixes]
+    cue = _cue(page, row, at) if stat == "cue_r" else None
     measured, failing, counts = [], [], []
     for method in methods:
         rows = finished(table[table["method"] == method])
@@ -137,7 +138,7 @@ def measured_row(page, table: pd.DataFrame, row: dict, at: str) -> tuple[str, st
             values = [float(r.methods["max_abs_change"].max()) for r in results]
             n, unit = len(results[0].pairs), "trial pair"
         elif stat == "cue_r":
-            values, n = zip(*[_cue_r(rows, metric, mix, _cue(page, row, at), at) for mix in mixes])
+            values, n = zip(*[_cue_r(rows, metric, mix, cue, at) for mix in mixes])
             n, unit = n[0], "positive set"
         else:
             values = [_value(rows, metric, stat, mix) for mix in mixes]
@@ -169,6 +170,11 @@ def _mixes(table: pd.DataFrame, row: dict, metric: str) -> list[str]:
     return [default_mix(table, metric)]
 
 
+def _at_mix(rows: pd.DataFrame, mix: str) -> pd.DataFrame:
+    """One row per trial: its row of the given mix."""
+    return rows.loc[rows["mix"] == mix].drop_duplicates("trial_id")
+
+
 def _thread_stability(rows: pd.DataFrame, metric: str, mix: str, at: str):
     """`bench stability` of one method's rows (its --threads 1 and 2 trials), errors naming the row."""
     from novelbench.benchmark.stability import thread_stability
@@ -196,8 +202,7 @@ def _cue(page, row: dict, at: str) -> pd.Series:
 
 def _cue_r(rows: pd.DataFrame, metric: str, mix: str, cue: pd.Series, at: str) -> tuple[float, int]:
     """Pearson r across positive sets of the mean metric with the cue, and how many sets it joins."""
-    done = rows.loc[rows["mix"] == mix].drop_duplicates("trial_id")
-    means = done.groupby("positives")[metric].mean().dropna()
+    means = _at_mix(rows, mix).groupby("positives")[metric].mean().dropna()
     joined = means.index.intersection(cue.index)
     if len(joined) < 3:
         raise NovelbenchError(f"{at}: only {len(joined)} positive set(s) of these runs are in the cue file (need 3)")
@@ -208,14 +213,13 @@ def _value(rows: pd.DataFrame, metric: str, stat: str, mix: str) -> float:
     if stat == "trials":  # the fewest finished trials of any group (e.g. n=1, 3, 5)
         return float(trials(rows).groupby("group")["trial_id"].nunique().min())
     if stat == "seed_std":  # how much a positive set's metric moves with the seed, typically
-        done = rows.loc[rows["mix"] == mix].drop_duplicates("trial_id")
-        spread = done.groupby("positives")[metric].std(ddof=1).dropna()
+        spread = _at_mix(rows, mix).groupby("positives")[metric].std(ddof=1).dropna()
         return float(np.median(spread)) if len(spread) else np.nan
     if metric == "seconds":
         done = trials(rows)
         values = done["fit_seconds"] + done["score_seconds"]
     else:
-        values = rows.loc[rows["mix"] == mix].drop_duplicates("trial_id")[metric].dropna()
+        values = _at_mix(rows, mix)[metric].dropna()
     return float(STATS[stat](values)) if len(values) else np.nan
 
 

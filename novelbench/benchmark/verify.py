@@ -31,7 +31,7 @@ import pandas as pd
 
 from novelbench.benchmark import compute
 from novelbench.benchmark.identity import Trial
-from novelbench.benchmark.plan import parse_value
+from novelbench.benchmark.plan import checked_value
 from novelbench.benchmark.protocols.base import Setting
 from novelbench.benchmark.summary import METRICS  # every per-mix number of a row that verify compares
 from novelbench.benchmark.store import ResultStore, read_results
@@ -197,8 +197,8 @@ def rebuild(source: Path, trial_id: str, rows: pd.DataFrame, data_root: str | No
         return planned
     try:
         method = _text(row.get("method_name")) or _text(row.get("method"))
-        params = {c[2:]: parse_value(_text(v)) for c, v in row.items() if c.startswith("p_") and _text(v)}
-        METHODS.plugin(method).cls.check_params(params, label=method)
+        cls = METHODS.plugin(method).cls
+        params = {c[2:]: checked_value(cls, c[2:], _text(v), method) for c, v in row.items() if c.startswith("p_") and _text(v)}
         dataset, protocol = _text(row["dataset"]), _text(row["protocol"])
         dataset_params = {"data_root": data_root, "download": False, "image_size": image_size}
         data_identity = DATASETS.create(dataset, **dataset_params).identity()
