@@ -26,10 +26,9 @@ import torch
 import torch.nn.functional as F
 
 from novelbench.methods.geom import SCORE_BATCH
-from novelbench.methods.geom_paper import AUTHORS_DEFAULT
+from novelbench.methods.geometric import transformation_set
 from novelbench.methods.wrn import WideResNet
-
-N_TRANSFORMS = 72
+from novelbench.registry import get_method
 
 
 def seconds_per_call(fn, calls: int) -> float:
@@ -49,11 +48,13 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    p = AUTHORS_DEFAULT
-    net = WideResNet(1, N_TRANSFORMS, p["wrn_depth"], p["wrn_widen"])
-    optimiser = torch.optim.Adam(net.parameters(), lr=p["lr"], weight_decay=2 * p["l2"])
-    x = torch.randn(p["batch_size"], 1, 32, 32)
-    y = torch.randint(0, N_TRANSFORMS, (p["batch_size"],))
+    p = get_method("geom-paper")  # the preset's settings: network, image side, optimiser, epochs
+    side = p.pad_to
+    n_transforms = len(transformation_set(p.transforms, shift=side // 4))  # the count does not depend on the shift
+    net = WideResNet(1, n_transforms, p.wrn_depth, p.wrn_widen)
+    optimiser = torch.optim.Adam(net.parameters(), lr=p.lr, weight_decay=2 * p.l2)
+    x = torch.randn(p.batch_size, 1, side, side)
+    y = torch.randint(0, n_transforms, (p.batch_size,))
 
     def train_step() -> None:
         optimiser.zero_grad()
@@ -63,11 +64,11 @@ def main() -> None:
     load0 = os.getloadavg()[0]
     step_s = seconds_per_call(train_step, args.steps)
     net.eval()
-    batch = torch.randn(SCORE_BATCH, 1, 32, 32)
+    batch = torch.randn(SCORE_BATCH, 1, side, side)
     with torch.no_grad():
         score_s = seconds_per_call(lambda: net(batch), 2)
-    steps = math.ceil(args.n_train * N_TRANSFORMS / p["batch_size"]) * p["epochs"]
-    passes = N_TRANSFORMS * (args.n_test + args.n_train)
+    steps = math.ceil(args.n_train * n_transforms / p.batch_size) * p.epochs
+    passes = n_transforms * (args.n_test + args.n_train)
     train_h, score_h = steps * step_s / 3600, passes / SCORE_BATCH * score_s / 3600
     print(json.dumps({"threads": args.threads, "parameters": sum(t.numel() for t in net.parameters()),
                       "train_step_s": round(step_s, 3), "score_batch_s": round(score_s, 3), "score_batch": SCORE_BATCH,
