@@ -224,6 +224,7 @@ def run(
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", help="Recompute trials even if their results exist."),
     keep_models: bool = typer.Option(False, "--keep-models", help="Save each fitted method to OUT/models/<trial_id>.pt (for `bench samples`)."),
+    checkpoint_minutes: float = typer.Option(10.0, min=0, help="A long trial of a resumable method (geom, geom-paper) saves its training state to OUT/checkpoints/ at most every MINUTES; re-running the command resumes an interrupted trial from there, with bit-identical results. 0: no checkpoints."),
     budget: Optional[float] = typer.Option(None, min=0, help="Seconds after which no new trial starts; running trials finish and are kept, the same command later resumes the rest."),
     config: Optional[Path] = typer.Option(None, help=RUN_CONFIG_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts) instead of a table."),
@@ -276,7 +277,7 @@ class PlannedRun:
 
 
 def _plan_run(method, protocol, dataset, data_root, download, image_size, seeds, param, protocol_option, out, jobs,
-              executor, threads, device, force, keep_models, budget, argv=None, label="", config=None, as_json=False,
+              executor, threads, device, force, keep_models, checkpoint_minutes, budget, argv=None, label="", config=None, as_json=False,
               **declared_options) -> PlannedRun:
     """Everything a user can get wrong is checked here, before any work, and nothing is written."""
     from novelbench.benchmark.plan import plan_trials
@@ -296,7 +297,9 @@ def _plan_run(method, protocol, dataset, data_root, download, image_size, seeds,
     protocol_params = _chosen_protocol_params(protocol, declared_options, protocol_option)
     seed_list = _ints(seeds, "--seeds") or []
     model_dir = str(out / "models") if keep_models else ""
-    trials, _ = plan_trials(list(method), list(param), protocol, protocol_params, dataset, dataset_params, seed_list, device, threads, model_dir)
+    checkpoint_dir = str(out / "checkpoints") if checkpoint_minutes > 0 else ""
+    trials, _ = plan_trials(list(method), list(param), protocol, protocol_params, dataset, dataset_params, seed_list, device, threads,
+                            model_dir, checkpoint_dir, checkpoint_minutes * 60)
     run_device = trials[0].device if trials else "cpu"
     if executor is None:
         given = {k: v for k, v in declared_options.items() if k.startswith("exec_") and v is not None}

@@ -189,7 +189,8 @@ def test_help_documents_every_option():
     text = " ".join(result.stdout.split())
     for option in ["--method", "--protocol", "--dataset", "--data-root", "--classes", "--seeds", "--outlier-pcts",
                    "--out", "--jobs", "--device", "--param", "--force", "--json", "--download", "--val-share",
-                   "--executor", "--scheduler", "--max-in-flight", "--worker-data-root", "--devices", "--config", "--budget"]:
+                   "--executor", "--scheduler", "--max-in-flight", "--worker-data-root", "--devices", "--config", "--budget",
+                   "--checkpoint-minutes"]:
         assert option in text
 
 

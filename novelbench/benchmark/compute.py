@@ -20,7 +20,7 @@ import platform
 import re
 from typing import Any
 
-from novelbench.benchmark.execution import run_trial
+from novelbench.benchmark.checkpointed import run_checkpointed
 from novelbench.benchmark.provenance import cpu_model
 
 #: the row columns, in order (old rows without them read as "not recorded")
@@ -77,7 +77,8 @@ def identity(device: str = "cpu") -> dict[str, str]:
 
 
 def run_recorded(trial: Any) -> list[dict[str, Any]]:
-    """``execution.run_trial`` with the compute identity of this process added to every row."""
-    rows = run_trial(trial)
+    """``execution.run_trial`` (checkpointed, for a resumable method) with the compute identity of
+    this process added to every row."""
+    rows = run_checkpointed(trial)
     stamp = identity(rows[0].get("device") or trial.device)
     return [{**row, **stamp} for row in rows]

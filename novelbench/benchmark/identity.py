@@ -123,6 +123,8 @@ class Trial:
     label: str = ""  # e.g. crbnd[lam=0.3]
     data_identity: dict[str, Any] = field(default_factory=dict)  # what decides the data's content
     model_dir: str = ""  # where to save the fitted method (--keep-models); not part of the identity
+    checkpoint_dir: str = ""  # where a resumable method's long fit saves checkpoints ("": nowhere); not part of the identity
+    checkpoint_every: float = 600.0  # seconds between two checkpoint saves
 
     # -- identity -----------------------------------------------------------------------------
     def _method_identity(self) -> dict[str, Any]:

@@ -118,7 +118,8 @@ def check_seeds(seeds: list[int]) -> list[int]:
 
 def plan_trials(methods: list[str], param_specs: list[str], protocol: str, protocol_params: dict[str, Any],
                 dataset: str, dataset_params: dict[str, Any], seeds: list[int], device: str,
-                threads: int = 1, model_dir: str = "") -> tuple[list[Trial], list[Setting]]:
+                threads: int = 1, model_dir: str = "", checkpoint_dir: str = "",
+                checkpoint_every: float = 600.0) -> tuple[list[Trial], list[Setting]]:
     """All trials of a run, method-major. Loads the dataset (once) to resolve the positive sets."""
     if len(set(methods)) != len(methods):
         raise NovelbenchError(f"--method lists a method twice: {', '.join(methods)}")
@@ -144,7 +145,8 @@ def plan_trials(methods: list[str], param_specs: list[str], protocol: str, proto
             for setting in settings:
                 for seed in seeds:
                     trials.append(Trial(method, params, protocol, protocol_params, dataset, dataset_params, setting, seed,
-                                        resolved_device, threads, setting_label(method, params), ds.identity(), model_dir))
+                                        resolved_device, threads, setting_label(method, params), ds.identity(), model_dir,
+                                        checkpoint_dir, checkpoint_every))
     check_unique(trials)
     return trials, settings
 

@@ -106,6 +106,7 @@ def fit_dirichlet(log_p: np.ndarray, max_iter: int = 1000, tol: float = 1e-9) ->
 class GEOM(Detector):
     name = "geom"
     summary = "classifier of geometric transformations (flips, shifts, quarter turns); score = Dirichlet normality score (Golan & El-Yaniv 2018)"
+    resumable = True  # fit = train_module + deterministic steps: a long trial resumes from checkpoints (checkpoint.py)
     test_params = {"transforms": "rot", "widths": (8, 16), "blocks": 0, "epochs": 6, "batch_size": 32, "dirichlet_images": 48}
     _parameter_constraints = {
         "transforms": [StrOptions(set(SET_NAMES))], "shift": [POSITIVE_INT, None], "pad_to": [POSITIVE_INT, None],

@@ -9,11 +9,16 @@ test pool never collapse into bfloat16 ties. ``precision`` names this for trial 
 from __future__ import annotations
 
 import math
+import re
+import time
+import warnings
 from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
+
+from novelbench.methods import checkpoint
 
 
 def autocast(device: torch.device):
@@ -44,19 +49,43 @@ def train_module(
     Trains ``epochs`` epochs, or more if that is needed for ``min_steps`` optimizer steps: on a
     small training set (a Caltech category has 30-150 images) a few epochs are only a handful of
     steps, far too few to fit anything. The learning rate is multiplied by ``lr_gamma`` at each
-    epoch in ``lr_milestones``. Returns the mean loss of each epoch.
+    epoch in ``lr_milestones``. Returns the mean loss of each epoch. Inside a trial's checkpoint
+    session (``checkpoint.py``) the loop saves its state now and then and resumes from it.
     """
     module.to(device).train()
     data = tuple(t.to(device) for t in tensors)
     n = data[0].shape[0]
     optimizer = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(lr_milestones), lr_gamma) if lr_milestones else None
-    history = []
     steps_per_epoch = math.ceil(n / batch_size)
-    for _ in range(max(epochs, math.ceil(min_steps / steps_per_epoch))):
-        order = torch.randperm(n).to(device)
-        total = 0.0
-        for start in range(0, n, batch_size):
+    n_epochs = max(epochs, math.ceil(min_steps / steps_per_epoch))
+    session = checkpoint.current()
+    if session is not None:
+        key = session.next_key()
+        fingerprint = {"n": n, "batch_size": batch_size, "epochs": n_epochs, "lr": lr,
+                       "shapes": [tuple(p.shape) for p in module.parameters()]}
+        saved = session.load(key, fingerprint)
+        started = time.monotonic() - (saved["seconds"] if saved else 0.0)
+    # where the loop is: epoch, next batch start, that epoch's order (None: draw it), its loss so far
+    epoch0, start0, order, total, history = 0, 0, None, 0.0, []
+    if session is not None and saved is not None:
+        module.load_state_dict(saved["module"])
+        optimizer.load_state_dict(saved["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(saved["scheduler"])
+        epoch0, start0, total, history = saved["epoch"], saved["start"], saved["total"], saved["history"]
+        order = None if saved["order"] is None else saved["order"].to(device)
+
+    def save(epoch: int, start: int, order: torch.Tensor | None) -> None:
+        session.save(key, {"fingerprint": fingerprint, "module": module.state_dict(), "optimizer": optimizer.state_dict(),
+                           "scheduler": scheduler.state_dict() if scheduler is not None else None, "epoch": epoch,
+                           "start": start, "order": order, "total": total, "history": list(history),
+                           "seconds": time.monotonic() - started})
+
+    for epoch in range(epoch0, n_epochs):
+        if order is None:
+            order, total, start0 = torch.randperm(n).to(device), 0.0, 0
+        for start in range(start0, n, batch_size):
             idx = order[start : start + batch_size]
             with autocast(device):
                 loss = loss_fn(*(t[idx] for t in data))
@@ -64,9 +93,16 @@ def train_module(
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
+            if session is not None and session.due():
+                save(epoch, start + batch_size, order)
         history.append(total / n)
         if scheduler is not None:
-            scheduler.step()
+            with warnings.catch_warnings():  # a loop resumed at an epoch's end steps the schedule before its first optimizer step
+                warnings.filterwarnings("ignore", message=re.escape("Detected call of `lr_scheduler.step()` before"))
+                scheduler.step()
+        order = None
+    if session is not None and session.due():
+        save(n_epochs, 0, None)
     module.eval()
     return history
 

@@ -1,0 +1,110 @@
+"""Checkpoints inside one trial: a long fit that is interrupted resumes where it stopped.
+
+A trial of hours (``geom-paper`` on a CPU) must not start over because a laptop slept or a
+session ended. Trial-level resume (``bench run`` skips finished trials) cannot help there, so
+the runner opens a checkpoint folder around a trial of a method that declares
+``resumable = True`` (``open_session``). Inside it, ``training.train_module`` saves its whole
+state at most every ``every`` seconds: the module's and optimizer's state, the learning-rate
+schedule, where it is (epoch, next batch, that epoch's shuffle order, the loss so far) and every
+random number generator. A re-run of the same trial (same id, so the same code and options)
+replays ``fit`` from the start: the code before a training loop is deterministic given the
+trial's seed, so the k-th training loop of the replay is the k-th of the interrupted run, and it
+loads its saved state instead of recomputing it. The result is bit-identical to an
+uninterrupted run (``tests/test_checkpoint.py``).
+
+A method may declare ``resumable`` when everything its ``fit`` computes outside
+``train_module`` is a deterministic function of the seed, the data and the modules' weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from novelbench.errors import NovelbenchError
+
+_SESSION: contextvars.ContextVar["Session | None"] = contextvars.ContextVar("novelbench_checkpoint", default=None)
+
+
+def rng_state() -> dict[str, Any]:
+    """Every generator a method may draw from: Python's, numpy's global one, torch's (CPU and CUDA)."""
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] is not None:
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@dataclass
+class Session:
+    """The checkpoints of one trial: ``folder`` holds one file per training loop (``train-<k>.pt``)."""
+
+    folder: Path
+    every: float  # seconds between saves, at most one save per interval
+    recovered_seconds: float = 0.0  # training time the loaded checkpoints stand for
+    _loops: int = 0
+    _last_save: float = field(default_factory=time.monotonic)
+
+    def next_key(self) -> str:
+        """The name of the next training loop of this fit (``train-0``, ``train-1``, ...)."""
+        key = f"train-{self._loops}"
+        self._loops += 1
+        return key
+
+    def due(self) -> bool:
+        return time.monotonic() - self._last_save >= self.every
+
+    def save(self, key: str, state: dict[str, Any]) -> None:
+        """Write ``state`` (plus the generators' state now) atomically: a kill mid-write leaves the old file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{key}.pt"
+        tmp = path.with_name(f".{path.name}.tmp")
+        torch.save({**state, "rng": rng_state()}, tmp)
+        os.replace(tmp, path)
+        self._last_save = time.monotonic()
+
+    def load(self, key: str, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
+        """The saved state of training loop ``key`` (generators restored), or None if there is none.
+        ``fingerprint`` describes the loop (data size, batch, epochs, parameter shapes); a file
+        written by another loop is an error, never silently mixed in."""
+        path = self.folder / f"{key}.pt"
+        if not path.exists():
+            return None
+        # our own file in the run's folder; it holds an optimizer's and scheduler's state (not only tensors)
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        if state.get("fingerprint") != fingerprint:
+            raise NovelbenchError(f"checkpoint {path} was written by another training loop ({state.get('fingerprint')} "
+                                  f"!= {fingerprint}); delete the folder {self.folder} to start this trial over")
+        set_rng_state(state["rng"])
+        self.recovered_seconds += state["seconds"]
+        return state
+
+
+def current() -> Session | None:
+    """The checkpoint session of the running trial, if its runner opened one."""
+    return _SESSION.get()
+
+
+@contextlib.contextmanager
+def open_session(folder: str | Path, every: float) -> Iterator[Session]:
+    """Checkpoints for the trial run inside the block, in ``folder`` (saved at most every ``every`` seconds)."""
+    session = Session(Path(folder), every)
+    token = _SESSION.set(session)
+    try:
+        yield session
+    finally:
+        _SESSION.reset(token)

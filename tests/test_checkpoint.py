@@ -1,0 +1,139 @@
+"""Checkpoints inside a trial: an interrupted long fit resumes to exactly the uninterrupted result."""
+
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from novelbench.benchmark import runner
+from novelbench.benchmark.plan import plan_trials
+from novelbench.benchmark.store import ResultStore
+from novelbench.errors import NovelbenchError
+from novelbench.methods import checkpoint
+from novelbench.methods.training import train_module
+from novelbench.registry import METHODS
+
+VOLATILE = ["timestamp", "fit_seconds", "score_seconds", "run_id"]
+
+
+class Killed(BaseException):
+    """Stands in for the process being killed right after a checkpoint was written."""
+
+
+def kill_after(monkeypatch, saves: int) -> list[int]:
+    """Make the ``saves``-th checkpoint save (counted over the test) kill the run once it is written."""
+    count = [0]
+    real_save = checkpoint.Session.save
+
+    def save(self, key, state):
+        real_save(self, key, state)
+        count[0] += 1
+        if count[0] == saves:
+            raise Killed
+
+    monkeypatch.setattr(checkpoint.Session, "save", save)
+    return count
+
+
+def fit_tiny(folder=None, every=0.0):
+    """Two training loops in one fit (as crbnd's and deep-svdd's), with dropout (draws from torch's
+    generator inside the loss), an lr milestone and a last batch shorter than the others."""
+    torch.manual_seed(0)
+    x = torch.randn(50, 6)
+    y = (x[:, 0] > 0).float()
+    first = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 1))
+    second = nn.Linear(6, 1)
+    kw = dict(epochs=3, lr=1e-2, batch_size=16, device=torch.device("cpu"), lr_milestones=(2,))
+
+    def run():
+        h1 = train_module(first, (x, y), lambda a, b: F.binary_cross_entropy_with_logits(first(a).squeeze(1), b), **kw)
+        noise = torch.rand(())  # the generator between two loops must be where the uninterrupted run had it
+        h2 = train_module(second, (x + noise, y), lambda a, b: F.mse_loss(second(a).squeeze(1), b), **kw)
+        return h1 + h2, [p.detach().clone() for p in [*first.parameters(), *second.parameters()]], torch.rand(3)
+
+    if folder is None:
+        return run()
+    with checkpoint.open_session(folder, every) as session:
+        return (*run(), session)
+
+
+@pytest.mark.parametrize("kill_at", [1, 3, 4, 8, 9, 16])  # mid-epoch, an epoch's last batch, the end of loop 1, loop 2
+def test_resumed_training_is_bit_identical_to_uninterrupted(tmp_path, monkeypatch, kill_at):
+    history, weights, after = fit_tiny()
+    kill_after(monkeypatch, kill_at)
+    with pytest.raises(Killed):
+        fit_tiny(tmp_path)
+    assert list(tmp_path.glob("train-*.pt"))
+    monkeypatch.undo()
+    resumed_history, resumed_weights, resumed_after, session = fit_tiny(tmp_path)
+    assert resumed_history == history
+    assert all(torch.equal(a, b) for a, b in zip(resumed_weights, weights))
+    assert torch.equal(resumed_after, after)  # the generators too
+    assert session.recovered_seconds > 0
+
+
+def test_no_session_no_files_and_due_limits_saves(tmp_path):
+    history, _, _ = fit_tiny()
+    assert fit_tiny(tmp_path, every=3600)[0] == history  # never due: nothing saved, same numbers
+    assert not tmp_path.exists() or not list(tmp_path.iterdir())
+
+
+def test_a_checkpoint_of_another_loop_is_an_error_not_mixed_in(tmp_path):
+    fit_tiny(tmp_path)
+    torch.manual_seed(0)
+    with checkpoint.open_session(tmp_path, 0.0), pytest.raises(NovelbenchError, match="another training loop"):
+        other = nn.Linear(6, 2)  # other parameter shapes than the saved loop's
+        train_module(other, (torch.randn(50, 6),), lambda a: other(a).pow(2).mean(), epochs=3, lr=1e-2, batch_size=16,
+                     device=torch.device("cpu"))
+
+
+def _geom_trials(tmp_path, every=0.0):
+    params = [f"geom.{k}={v!r}".replace(" ", "").replace("'", "") for k, v in METHODS.get("geom").test_params.items()]
+    return plan_trials(["geom"], params, "mnist", {"outlier_pcts": [10, 50]}, "synthetic",
+                       {"data_root": None, "download": False, "image_size": None}, [0], "cpu",
+                       checkpoint_dir=str(tmp_path / "checkpoints"), checkpoint_every=every)[0][:1]
+
+
+def test_an_interrupted_geom_trial_resumes_to_the_uninterrupted_rows(tmp_path, monkeypatch):
+    """Through the runner: killed after its 5th save, the re-run resumes from the checkpoint (it
+    does not start over), gives exactly the uninterrupted rows and removes the checkpoint folder."""
+    (trial,) = _geom_trials(tmp_path)
+    assert METHODS.plugin("geom").cls.resumable
+    full = runner.run_trials([trial], ResultStore(tmp_path / "full")).table
+    assert not (tmp_path / "checkpoints").exists()  # the finished trial's folder is gone
+
+    count = kill_after(monkeypatch, 5)
+    store = ResultStore(tmp_path / "resumed")
+    with pytest.raises(Killed):
+        runner.run_trials([trial], store)
+    assert (tmp_path / "checkpoints" / trial.trial_id / "train-0.pt").exists()
+    count[0] = -10**6  # no more kills; count the saves of the re-run
+    result = runner.run_trials([trial], store)
+    pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))
+    assert not (tmp_path / "checkpoints" / trial.trial_id).exists()
+
+
+def test_checkpoints_change_no_trial_id_and_skip_methods_not_resumable(tmp_path):
+    (with_checkpoints,) = _geom_trials(tmp_path)
+    (without,) = _geom_trials(tmp_path / "elsewhere", every=600.0)
+    assert with_checkpoints.trial_id == without.trial_id
+    trials = plan_trials(["ae"], [f"ae.{k}={v!r}".replace(" ", "") for k, v in METHODS.get("ae").test_params.items()],
+                         "mnist", {"outlier_pcts": [10]}, "synthetic", {"data_root": None, "download": False, "image_size": None},
+                         [0], "cpu", checkpoint_dir=str(tmp_path / "ae-checkpoints"), checkpoint_every=0.0)[0][:1]
+    runner.run_trials(trials, ResultStore(tmp_path / "ae"))
+    assert not (tmp_path / "ae-checkpoints").exists()  # ae does not declare itself resumable
+
+
+def test_cli_checkpoint_minutes(tmp_path):
+    from typer.testing import CliRunner
+
+    from novelbench.cli import app
+
+    geom = [a for k, v in METHODS.get("geom").test_params.items() for a in ("-p", f"geom.{k}={v!r}".replace(" ", "").replace("'", ""))]
+    base = ["run", "-m", "geom", *geom, "--dataset", "synthetic", "--classes", "ring", "--outlier-pcts", "10"]
+    result = CliRunner().invoke(app, [*base, "--checkpoint-minutes", "0.0001", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "results.csv").exists() and not (tmp_path / "run" / "checkpoints").exists()
+    bad = CliRunner().invoke(app, [*base, "--checkpoint-minutes", "-1", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "checkpoint-minutes" in bad.output
