@@ -63,6 +63,7 @@ def fitted_correlations(data_root: str, method: str, digits: list[int], seed: in
     dataset_params = {"data_root": data_root, "download": False, "image_size": None}
     trials, _ = plan_trials([method], [], "mnist", {"classes": ",".join(map(str, digits))}, "mnist", dataset_params, [seed], "cpu", 1)
     data = load_dataset("mnist", dataset_params)
+    names = data.splits["test"].class_names  # positive-set name -> its label
     rows = []
     for trial in trials:
         model, _ = fitted_model(trial, models)
@@ -70,7 +71,7 @@ def fitted_correlations(data_root: str, method: str, digits: list[int], seed: in
         with pinned_threads(trial.threads):
             scores = np.asarray(model.score(to_float(pool.images.images)))
         outlier = pool.is_outlier
-        row = {"method": method, "digit": int(trial.setting.positives[0].split(" - ")[0]), "seed": seed, "AUROC": roc_auc_score(outlier, scores)}
+        row = {"method": method, "digit": names.index(trial.setting.positives[0]), "seed": seed, "AUROC": roc_auc_score(outlier, scores)}
         for cue, values in cue_scores(pool.images.images.numpy()).items():
             row[f"{cue} AUROC"] = roc_auc_score(outlier, values)
             row[f"rho(score, {cue}) pool"] = spearmanr(scores, values)[0]
@@ -81,13 +82,18 @@ def fitted_correlations(data_root: str, method: str, digits: list[int], seed: in
     return pd.DataFrame(rows)
 
 
-def method_aurocs(paths: list[str]) -> pd.DataFrame:
-    """Per digit mean pool AUROC of every method setting in the given run tables."""
+def method_aurocs(paths: list[str], class_names: list[str]) -> pd.DataFrame:
+    """Per digit mean pool AUROC of every method setting in the given run tables (their
+    ``positives`` are the dataset's ``class_names``)."""
+    label = {name: i for i, name in enumerate(class_names)}
     frames = []
     for path in paths:
         table = pd.read_csv(path)
         table = table[(table["mix"] == "pool") & (table["status"] == "ok")]
-        table = table.assign(digit=table["positives"].str.split(" - ").str[0].astype(int))
+        unknown = sorted(set(table["positives"]) - set(label))
+        if unknown:
+            raise SystemExit(f"{path}: positive sets {unknown} are not single MNIST digits")
+        table = table.assign(digit=table["positives"].map(label))
         frames.append(table.groupby(["method", "digit"])["auroc"].mean().unstack("method"))
     return pd.concat(frames, axis=1).T.groupby(level=0).first().T  # one column per method setting
 
@@ -113,7 +119,7 @@ def main() -> None:
         cues.to_csv(args.save / "cues-mnist.csv")
     if not args.runs:
         return
-    methods = method_aurocs(args.runs)
+    methods = method_aurocs(args.runs, list(cues["positives"]))
     print("Per-digit one-vs-rest AUROC (mnist test split, pool mix):\n")
     cues = cues.drop(columns="positives")
     print(render(pd.concat([cues, methods], axis=1).round(3).reset_index(), "markdown"))

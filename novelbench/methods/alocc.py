@@ -22,8 +22,8 @@ the default is their code's choice unless noted:
   (accumulator at zero: its first steps are about lr * 3.16 in every coordinate). Decay
   ``rmsprop_decay`` 0.9 (TF1's default).
 - ``lr`` [2e-4] -- NOT the authors' choice (their 2e-3: ``--param alocc.lr=0.002``): at 2e-3
-  the adversarial game turns floating-point rounding into different models. The same full-MNIST trial (seed 0, 45 steps) run with ``--threads 1`` and
-  ``--threads 2`` gave one-vs-rest AUROC 0.952 / 0.929 (digit 1), 0.405 / 0.616 (digit 3),
+  the adversarial game turns floating-point rounding into different models. The same full-MNIST
+  trial (seed 0, 45 steps) run with ``--threads 1`` and ``--threads 2`` gave one-vs-rest AUROC 0.952 / 0.929 (digit 1), 0.405 / 0.616 (digit 3),
   0.401 / 0.569 (digit 8): changes up to 0.21, far above the project's 0.03 stability limit.
   At 5e-4: 0.982 / 0.983, 0.864 / 0.810, 0.808 / 0.839 (changes up to 0.054). At 2e-4: 0.990 /
   0.990, 0.845 / 0.849, 0.842 / 0.838 (changes at most 0.004; ``score_mode=d``: at most 0.001).
@@ -368,8 +368,9 @@ class ALOCC(Detector):
 # The paper's own settings where they differ from the authors' code: lambda 0.4 (Sec. 4.1). The
 # layer widths of the paper's Figs. 3-4 are drawn, not stated in the text, and not read here.
 register_preset("alocc-paper", ALOCC, lam=0.4, summary="ALOCC with the paper's stated settings where they differ from the authors' code (lambda 0.4)")
-# every switch where the default departs from the authors' code, back at their code; 40 epochs: GPU-sized
+# every switch where the default departs from the authors' code, back at their code; 40 epochs (about 8 minutes
+# per full-MNIST trial on one CPU thread)
 AUTHORS = dict(lr=2e-3, real_range="unit", score_batch_norm="batch", weight_average="none", epochs=40)
 register_preset("alocc-authors", ALOCC, **AUTHORS,
                 summary="ALOCC as the authors' code runs it (lr 2e-3, D sees reals in [0, 1], batch-statistics scoring, "
-                        "no weight average, 40 epochs; GPU-sized)")
+                        "no weight average, 40 epochs)")
