@@ -108,8 +108,11 @@ def test_an_interrupted_geom_trial_resumes_to_the_uninterrupted_rows(tmp_path, m
     with pytest.raises(Killed):
         runner.run_trials([trial], store)
     assert (tmp_path / "checkpoints" / trial.trial_id / "train-0.pt").exists()
-    count[0] = -10**6  # no more kills; count the saves of the re-run
+    count[0] = -10**6  # no more kills
+    loaded, real_load = [], checkpoint.Session.load
+    monkeypatch.setattr(checkpoint.Session, "load", lambda self, *a: loaded.append(real_load(self, *a)) or loaded[-1])
     result = runner.run_trials([trial], store)
+    assert loaded and loaded[0] is not None  # it resumed from the saved state, it did not start over
     pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))
     assert not (tmp_path / "checkpoints" / trial.trial_id).exists()
 
@@ -137,3 +140,49 @@ def test_cli_checkpoint_minutes(tmp_path):
     assert (tmp_path / "run" / "results.csv").exists() and not (tmp_path / "run" / "checkpoints").exists()
     bad = CliRunner().invoke(app, [*base, "--checkpoint-minutes", "-1", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "checkpoint-minutes" in bad.output
+
+
+def test_an_unreadable_checkpoint_fails_the_trial_once_then_it_starts_over(tmp_path, monkeypatch):
+    (trial,) = _geom_trials(tmp_path)
+    full = runner.run_trials([trial], ResultStore(tmp_path / "full")).table
+    kill_after(monkeypatch, 2)
+    store = ResultStore(tmp_path / "resumed")
+    with pytest.raises(Killed):
+        runner.run_trials([trial], store)
+    monkeypatch.undo()
+    saved = tmp_path / "checkpoints" / trial.trial_id / "train-0.pt"
+    saved.write_bytes(saved.read_bytes()[:100])  # truncated
+    failed = runner.run_trials([trial], store).table
+    assert (failed["status"] == "failed").all() and failed["error"].str.contains("cannot be read").all()
+    assert not saved.parent.exists()  # deleted: the retry starts over instead of failing forever
+    again = runner.run_trials([trial], store).table
+    pd.testing.assert_frame_equal(again.drop(columns=VOLATILE), full.drop(columns=VOLATILE))
+
+
+def test_a_failed_save_is_a_warning_and_training_goes_on(tmp_path, monkeypatch):
+    history, weights, _ = fit_tiny()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.torch, "save", full_disk)
+    with pytest.warns(UserWarning, match="No space left on device"):
+        got_history, got_weights, _, _ = fit_tiny(tmp_path)
+    assert got_history == history and all(torch.equal(a, b) for a, b in zip(got_weights, weights))
+    assert not list(tmp_path.glob("**/*.tmp"))
+
+
+def test_a_failed_trial_keeps_its_checkpoints_for_the_retry(tmp_path, monkeypatch):
+    (trial,) = _geom_trials(tmp_path)
+    real_fit_dirichlet = __import__("novelbench.methods.geom", fromlist=["fit_dirichlet"]).fit_dirichlet
+
+    def boom(*args, **kwargs):
+        raise MemoryError("out of memory after training")
+
+    monkeypatch.setattr("novelbench.methods.geom.fit_dirichlet", boom)
+    failed = runner.run_trials([trial], ResultStore(tmp_path / "run")).table
+    assert (failed["status"] == "failed").all()
+    assert (tmp_path / "checkpoints" / trial.trial_id / "train-0.pt").exists()
+    monkeypatch.setattr("novelbench.methods.geom.fit_dirichlet", real_fit_dirichlet)
+    assert (runner.run_trials([trial], ResultStore(tmp_path / "run")).table["status"] == "ok").all()
+    assert not (tmp_path / "checkpoints").exists()

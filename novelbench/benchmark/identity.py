@@ -34,7 +34,8 @@ TRIAL_CODE = ("novelbench.benchmark.execution",)
 #: bookkeeping only: the registry maps names to classes and this module labels trials; what they
 #: resolve to (classes, parameters, the identity payload itself) is hashed directly
 NOT_NUMERIC = {"novelbench", "novelbench.registry", "novelbench.errors", "novelbench.benchmark.identity",
-               "novelbench.datasets.decodecache"}  # the decode cache's keeping (its key is the files' content)
+               "novelbench.datasets.decodecache",  # the decode cache's keeping (its key is the files' content)
+               "novelbench.methods.checkpoint"}  # where a long fit keeps its state; a resumed fit is bit-identical (tests)
 
 
 def _short_hash(payload: Any, n: int = 20) -> str:

@@ -23,6 +23,7 @@ import contextvars
 import os
 import random
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,6 +32,10 @@ import numpy as np
 import torch
 
 from novelbench.errors import NovelbenchError
+
+class CheckpointError(NovelbenchError):
+    """A checkpoint that cannot be used (unreadable, or written by another training loop)."""
+
 
 _SESSION: contextvars.ContextVar["Session | None"] = contextvars.ContextVar("novelbench_checkpoint", default=None)
 
@@ -56,6 +61,7 @@ class Session:
     folder: Path
     every: float  # seconds between saves, at most one save per interval
     recovered_seconds: float = 0.0  # training time the loaded checkpoints stand for
+    broken: bool = False  # a checkpoint could not be used: the runner deletes the folder, the next run starts over
     _loops: int = 0
     _last_save: float = field(default_factory=time.monotonic)
 
@@ -69,12 +75,17 @@ class Session:
         return time.monotonic() - self._last_save >= self.every
 
     def save(self, key: str, state: dict[str, Any]) -> None:
-        """Write ``state`` (plus the generators' state now) atomically: a kill mid-write leaves the old file."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Write ``state`` (plus the generators' state now) atomically: a kill mid-write leaves the
+        old file. A save that fails (a full disk) is a warning, never the end of a long trial."""
         path = self.folder / f"{key}.pt"
         tmp = path.with_name(f".{path.name}.tmp")
-        torch.save({**state, "rng": rng_state()}, tmp)
-        os.replace(tmp, path)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            torch.save({**state, "rng": rng_state()}, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            warnings.warn(f"could not save checkpoint {path} ({exc}); training goes on without it")
         self._last_save = time.monotonic()
 
     def load(self, key: str, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
@@ -84,11 +95,16 @@ class Session:
         path = self.folder / f"{key}.pt"
         if not path.exists():
             return None
-        # our own file in the run's folder; it holds an optimizer's and scheduler's state (not only tensors)
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        if state.get("fingerprint") != fingerprint:
-            raise NovelbenchError(f"checkpoint {path} was written by another training loop ({state.get('fingerprint')} "
-                                  f"!= {fingerprint}); delete the folder {self.folder} to start this trial over")
+        try:  # our own file in the run's folder; it holds an optimizer's and scheduler's state (not only tensors)
+            state = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as exc:
+            self.broken = True
+            raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is deleted, "
+                                  "and the next run starts this trial over") from None
+        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
+            self.broken = True
+            raise CheckpointError(f"checkpoint {path} was written by another training loop; it is deleted, and the "
+                                  "next run starts this trial over")
         set_rng_state(state["rng"])
         self.recovered_seconds += state["seconds"]
         return state
