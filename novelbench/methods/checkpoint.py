@@ -33,6 +33,7 @@ import torch
 
 from novelbench.errors import NovelbenchError
 
+
 class CheckpointError(NovelbenchError):
     """A checkpoint that cannot be used (unreadable, or written by another training loop)."""
 
@@ -113,6 +114,56 @@ class Session:
 def current() -> Session | None:
     """The checkpoint session of the running trial, if its runner opened one."""
     return _SESSION.get()
+
+
+@dataclass
+class LoopSaver:
+    """Saves and restores one ``train_module`` loop: its module, optimizer, schedule and position."""
+
+    session: Session
+    key: str
+    module: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any  # an lr scheduler, or None
+    fingerprint: dict[str, Any]
+    started: float = field(default_factory=time.monotonic)  # when the loop started, counting the saved time
+
+    def restore(self, device: torch.device) -> tuple[int, int, torch.Tensor | None, float, list[float]]:
+        """(epoch, next batch start, that epoch's order, its loss so far, past epochs' losses): the
+        saved position with the saved weights, optimizer, schedule and generators in place, or the
+        start of the loop when nothing was saved."""
+        saved = self.session.load(self.key, self.fingerprint)
+        if saved is None:
+            return 0, 0, None, 0.0, []
+        self.started -= saved["seconds"]
+        self.module.load_state_dict(saved["module"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(saved["scheduler"])
+        order = None if saved["order"] is None else saved["order"].to(device)
+        return saved["epoch"], saved["start"], order, saved["total"], saved["history"]
+
+    def due(self) -> bool:
+        return self.session.due()
+
+    def save(self, epoch: int, start: int, order: torch.Tensor | None, total: float, history: list[float]) -> None:
+        self.session.save(self.key, {
+            "fingerprint": self.fingerprint, "module": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None, "epoch": epoch,
+            "start": start, "order": order, "total": total, "history": list(history),
+            "seconds": time.monotonic() - self.started})
+
+
+def loop_saver(module: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
+               fingerprint: dict[str, Any]) -> LoopSaver | None:
+    """The saver of the next training loop of the running trial (None outside a checkpoint
+    session). ``fingerprint`` (data size, batch, epochs ...; the parameter shapes are added)
+    must match the saved loop's."""
+    session = current()
+    if session is None:
+        return None
+    fingerprint = {**fingerprint, "shapes": [tuple(p.shape) for p in module.parameters()]}
+    return LoopSaver(session, session.next_key(), module, optimizer, scheduler, fingerprint)
 
 
 @contextlib.contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import warnings
 from typing import Callable
 
@@ -59,29 +58,9 @@ def train_module(
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(lr_milestones), lr_gamma) if lr_milestones else None
     steps_per_epoch = math.ceil(n / batch_size)
     n_epochs = max(epochs, math.ceil(min_steps / steps_per_epoch))
-    session = checkpoint.current()
-    if session is not None:
-        key = session.next_key()
-        fingerprint = {"n": n, "batch_size": batch_size, "epochs": n_epochs, "lr": lr,
-                       "shapes": [tuple(p.shape) for p in module.parameters()]}
-        saved = session.load(key, fingerprint)
-        started = time.monotonic() - (saved["seconds"] if saved else 0.0)
-    # where the loop is: epoch, next batch start, that epoch's order (None: draw it), its loss so far
-    epoch0, start0, order, total, history = 0, 0, None, 0.0, []
-    if session is not None and saved is not None:
-        module.load_state_dict(saved["module"])
-        optimizer.load_state_dict(saved["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(saved["scheduler"])
-        epoch0, start0, total, history = saved["epoch"], saved["start"], saved["total"], saved["history"]
-        order = None if saved["order"] is None else saved["order"].to(device)
-
-    def save(epoch: int, start: int, order: torch.Tensor | None) -> None:
-        session.save(key, {"fingerprint": fingerprint, "module": module.state_dict(), "optimizer": optimizer.state_dict(),
-                           "scheduler": scheduler.state_dict() if scheduler is not None else None, "epoch": epoch,
-                           "start": start, "order": order, "total": total, "history": list(history),
-                           "seconds": time.monotonic() - started})
-
+    # where the loop is: epoch, next batch start, that epoch's order (None: draw it), its loss so far, losses of past epochs
+    saver = checkpoint.loop_saver(module, optimizer, scheduler, {"n": n, "batch_size": batch_size, "epochs": n_epochs, "lr": lr})
+    epoch0, start0, order, total, history = saver.restore(device) if saver else (0, 0, None, 0.0, [])
     for epoch in range(epoch0, n_epochs):
         if order is None:
             order, total, start0 = torch.randperm(n).to(device), 0.0, 0
@@ -93,16 +72,16 @@ def train_module(
             loss.backward()
             optimizer.step()
             total += loss.item() * len(idx)
-            if session is not None and session.due():
-                save(epoch, start + batch_size, order)
+            if saver and saver.due():
+                saver.save(epoch, start + batch_size, order, total, history)
         history.append(total / n)
         if scheduler is not None:
             with warnings.catch_warnings():  # a loop resumed at an epoch's end steps the schedule before its first optimizer step
                 warnings.filterwarnings("ignore", message=re.escape("Detected call of `lr_scheduler.step()` before"))
                 scheduler.step()
         order = None
-    if session is not None and session.due():
-        save(n_epochs, 0, None)
+    if saver and saver.due():
+        saver.save(n_epochs, 0, None, 0.0, history)
     module.eval()
     return history
 
