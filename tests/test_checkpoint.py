@@ -26,8 +26,8 @@ def kill_after(monkeypatch, saves: int) -> list[int]:
     count = [0]
     real_save = checkpoint.Session.save
 
-    def save(self, key, state):
-        real_save(self, key, state)
+    def save(self, key, state, progress=""):
+        real_save(self, key, state, progress)
         count[0] += 1
         if count[0] == saves:
             raise Killed
@@ -65,6 +65,7 @@ def test_resumed_training_is_bit_identical_to_uninterrupted(tmp_path, monkeypatc
     with pytest.raises(Killed):
         fit_tiny(tmp_path)
     assert list(tmp_path.glob("train-*.pt"))
+    assert "of training after" in (tmp_path / "progress.txt").read_text()
     monkeypatch.undo()
     resumed_history, resumed_weights, resumed_after, session = fit_tiny(tmp_path)
     assert resumed_history == history

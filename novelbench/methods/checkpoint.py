@@ -75,15 +75,18 @@ class Session:
     def due(self) -> bool:
         return time.monotonic() - self._last_save >= self.every
 
-    def save(self, key: str, state: dict[str, Any]) -> None:
+    def save(self, key: str, state: dict[str, Any], progress: str = "") -> None:
         """Write ``state`` (plus the generators' state now) atomically: a kill mid-write leaves the
-        old file. A save that fails (a full disk) is a warning, never the end of a long trial."""
+        old file. A save that fails (a full disk) is a warning, never the end of a long trial.
+        ``progress`` (one line) goes to ``progress.txt`` beside it, for a person watching a long trial."""
         path = self.folder / f"{key}.pt"
         tmp = path.with_name(f".{path.name}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             torch.save({**state, "rng": rng_state()}, tmp)
             os.replace(tmp, path)
+            if progress:
+                (self.folder / "progress.txt").write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {key}: {progress}\n")
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             warnings.warn(f"could not save checkpoint {path} ({exc}); training goes on without it")
@@ -147,11 +150,16 @@ class LoopSaver:
         return self.session.due()
 
     def save(self, epoch: int, start: int, order: torch.Tensor | None, total: float, history: list[float]) -> None:
+        seconds = time.monotonic() - self.started
+        n, epochs = self.fingerprint["n"], self.fingerprint["epochs"]
+        done = min(1.0, (epoch + min(start, n) / n) / epochs)
+        progress = (f"epoch {epoch + 1} of {epochs}, {min(start, n):,} of {n:,} samples; {done:.1%} of training after "
+                    f"{seconds / 60:.0f} min, about {seconds * (1 - done) / max(done, 1e-9) / 60:.0f} min to go"
+                    if epoch < epochs else f"training done ({epochs} epochs) after {seconds / 60:.0f} min")
         self.session.save(self.key, {
             "fingerprint": self.fingerprint, "module": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None, "epoch": epoch,
-            "start": start, "order": order, "total": total, "history": list(history),
-            "seconds": time.monotonic() - self.started})
+            "start": start, "order": order, "total": total, "history": list(history), "seconds": seconds}, progress)
 
 
 def loop_saver(module: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
