@@ -89,18 +89,25 @@ def test_a_checkpoint_of_another_loop_is_an_error_not_mixed_in(tmp_path):
                      device=torch.device("cpu"))
 
 
-def _geom_trials(tmp_path, every=0.0):
-    params = [f"geom.{k}={v!r}".replace(" ", "").replace("'", "") for k, v in METHODS.get("geom").test_params.items()]
-    return plan_trials(["geom"], params, "mnist", {"outlier_pcts": [10, 50]}, "synthetic",
+def _trials(tmp_path, method="geom", every=0.0):
+    params = [f"{method}.{k}={v!r}".replace(" ", "").replace("'", "") for k, v in METHODS.get(method).test_params.items()]
+    return plan_trials([method], params, "mnist", {"outlier_pcts": [10, 50]}, "synthetic",
                        {"data_root": None, "download": False, "image_size": None}, [0], "cpu",
                        checkpoint_dir=str(tmp_path / "checkpoints"), checkpoint_every=every)[0][:1]
 
 
-def test_an_interrupted_geom_trial_resumes_to_the_uninterrupted_rows(tmp_path, monkeypatch):
+RESUMABLE = [m for m in METHODS.names() if getattr(METHODS.plugin(m).cls, "resumable", False) and not METHODS.plugin(m).preset_module]
+
+
+def test_the_resumable_methods_are_the_ones_documented():
+    assert RESUMABLE == ["ae", "crbnd", "geom"]
+
+
+@pytest.mark.parametrize("method", RESUMABLE)
+def test_an_interrupted_trial_resumes_to_the_uninterrupted_rows(tmp_path, monkeypatch, method):
     """Through the runner: killed after its 5th save, the re-run resumes from the checkpoint (it
     does not start over), gives exactly the uninterrupted rows and removes the checkpoint folder."""
-    (trial,) = _geom_trials(tmp_path)
-    assert METHODS.plugin("geom").cls.resumable
+    (trial,) = _trials(tmp_path, method)
     full = runner.run_trials([trial], ResultStore(tmp_path / "full")).table
     assert not (tmp_path / "checkpoints").exists()  # the finished trial's folder is gone
 
@@ -108,25 +115,23 @@ def test_an_interrupted_geom_trial_resumes_to_the_uninterrupted_rows(tmp_path, m
     store = ResultStore(tmp_path / "resumed")
     with pytest.raises(Killed):
         runner.run_trials([trial], store)
-    assert (tmp_path / "checkpoints" / trial.trial_id / "train-0.pt").exists()
+    assert list((tmp_path / "checkpoints" / trial.trial_id).glob("train-*.pt"))
     count[0] = -10**6  # no more kills
     loaded, real_load = [], checkpoint.Session.load
     monkeypatch.setattr(checkpoint.Session, "load", lambda self, *a: loaded.append(real_load(self, *a)) or loaded[-1])
     result = runner.run_trials([trial], store)
-    assert loaded and loaded[0] is not None  # it resumed from the saved state, it did not start over
+    assert any(state is not None for state in loaded)  # it resumed from the saved state, it did not start over
     pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))
     assert not (tmp_path / "checkpoints" / trial.trial_id).exists()
 
 
 def test_checkpoints_change_no_trial_id_and_skip_methods_not_resumable(tmp_path):
-    (with_checkpoints,) = _geom_trials(tmp_path)
-    (without,) = _geom_trials(tmp_path / "elsewhere", every=600.0)
+    (with_checkpoints,) = _trials(tmp_path)
+    (without,) = _trials(tmp_path / "elsewhere", every=600.0)
     assert with_checkpoints.trial_id == without.trial_id
-    trials = plan_trials(["ae"], [f"ae.{k}={v!r}".replace(" ", "") for k, v in METHODS.get("ae").test_params.items()],
-                         "mnist", {"outlier_pcts": [10]}, "synthetic", {"data_root": None, "download": False, "image_size": None},
-                         [0], "cpu", checkpoint_dir=str(tmp_path / "ae-checkpoints"), checkpoint_every=0.0)[0][:1]
-    runner.run_trials(trials, ResultStore(tmp_path / "ae"))
-    assert not (tmp_path / "ae-checkpoints").exists()  # ae does not declare itself resumable
+    (trial,) = _trials(tmp_path, "deep-svdd")
+    runner.run_trials([trial], ResultStore(tmp_path / "svdd"))
+    assert not (tmp_path / "checkpoints").exists()  # deep-svdd does not declare itself resumable
 
 
 def test_cli_checkpoint_minutes(tmp_path):
@@ -144,7 +149,7 @@ def test_cli_checkpoint_minutes(tmp_path):
 
 
 def test_an_unreadable_checkpoint_fails_the_trial_once_then_it_starts_over(tmp_path, monkeypatch):
-    (trial,) = _geom_trials(tmp_path)
+    (trial,) = _trials(tmp_path)
     full = runner.run_trials([trial], ResultStore(tmp_path / "full")).table
     kill_after(monkeypatch, 2)
     store = ResultStore(tmp_path / "resumed")
@@ -174,7 +179,7 @@ def test_a_failed_save_is_a_warning_and_training_goes_on(tmp_path, monkeypatch):
 
 
 def test_a_failed_trial_keeps_its_checkpoints_for_the_retry(tmp_path, monkeypatch):
-    (trial,) = _geom_trials(tmp_path)
+    (trial,) = _trials(tmp_path)
     real_fit_dirichlet = __import__("novelbench.methods.geom", fromlist=["fit_dirichlet"]).fit_dirichlet
 
     def boom(*args, **kwargs):

@@ -17,6 +17,7 @@ from novelbench.registry import register_method
 class AE(Detector):
     name = "ae"
     summary = "convolutional autoencoder (residual blocks, dense bottleneck); score = reconstruction MSE"
+    resumable = True  # fit = one train_module loop: a long trial resumes from checkpoints (checkpoint.py)
     test_params = {"epochs": 1, "min_steps": 60, "batch_size": 16, "widths": (8, 16), "latent_dim": 8}
     _parameter_constraints = {
         "widths": [tuple, list], "latent_dim": [POSITIVE_INT, None], "blocks": [NON_NEGATIVE_INT], "epochs": [POSITIVE_INT],

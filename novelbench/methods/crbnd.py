@@ -60,6 +60,7 @@ SCORE_BATCH = 512
 class CRBND(Detector):
     name = "crbnd"
     summary = "connective reconstruction-based novelty detection (denoising residual AE + connective-sample CNN classifier)"
+    resumable = True  # fit = two train_module loops + deterministic steps between them (checkpoint.py)
     test_params = {"widths": (8, 16), "latent_dim": 8, "clf_widths": (8, 16), "ae_epochs": 10, "clf_epochs": 10, "batch_size": 16, "min_steps": 0}
     _parameter_constraints = {
         "widths": [tuple, list], "latent_dim": [POSITIVE_INT, None], "blocks": [NON_NEGATIVE_INT], "clf_widths": [tuple, list],

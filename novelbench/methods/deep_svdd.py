@@ -59,6 +59,7 @@ def center_from(features: torch.Tensor, eps: float) -> torch.Tensor:
 class DeepSVDD(Detector):
     name = "deep-svdd"
     summary = "Deep SVDD (Ruff et al. 2018): bias-free LeNet mapped into a minimal hypersphere; score = squared distance to its center"
+    # not resumable: the soft-boundary loss moves self.radius_ during training, state a loop checkpoint does not hold
     test_params = {"ae_epochs": 5, "epochs": 10, "batch_size": 16, "lr": 1e-3, "ae_lr": 1e-3,
                    "ae_lr_milestones": (), "lr_milestones": ()}
     _parameter_constraints = {
