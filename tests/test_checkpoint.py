@@ -192,3 +192,23 @@ def test_a_failed_trial_keeps_its_checkpoints_for_the_retry(tmp_path, monkeypatc
     monkeypatch.setattr("novelbench.methods.geom.fit_dirichlet", real_fit_dirichlet)
     assert (runner.run_trials([trial], ResultStore(tmp_path / "run")).table["status"] == "ok").all()
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_geom_killed_while_scoring_resumes_from_its_kept_score_terms(tmp_path, monkeypatch):
+    (trial,) = _trials(tmp_path)
+    count = kill_after(monkeypatch, 10**6)  # count the saves of a whole trial
+    full = runner.run_trials([trial], ResultStore(tmp_path / "full")).table
+    total = count[0]
+    monkeypatch.undo()
+    kill_after(monkeypatch, total - 3)  # a few transformations before the end of scoring
+    store = ResultStore(tmp_path / "resumed")
+    with pytest.raises(Killed):
+        runner.run_trials([trial], store)
+    kept = {p.name for p in (tmp_path / "checkpoints" / trial.trial_id).iterdir()}
+    assert any(k.startswith("geom-dirichlet-") for k in kept) and any(k.startswith("geom-normality-") for k in kept)
+    monkeypatch.undo()
+    loaded, real_load = [], checkpoint.Session.load
+    monkeypatch.setattr(checkpoint.Session, "load", lambda self, key, *a: loaded.append((key, real_load(self, key, *a))) or loaded[-1][1])
+    result = runner.run_trials([trial], store)
+    assert any(key.startswith("geom-normality-") and state is not None for key, state in loaded)
+    pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))

@@ -6,7 +6,8 @@ the runner opens a checkpoint folder around a trial of a method that declares
 ``resumable = True`` (``open_session``). Inside it, ``training.train_module`` saves its whole
 state at most every ``every`` seconds: the module's and optimizer's state, the learning-rate
 schedule, where it is (epoch, next batch, that epoch's shuffle order, the loss so far) and every
-random number generator. A re-run of the same trial (same id, so the same code and options)
+random number generator. A method may also keep the results of long deterministic steps after
+training (``cached``: GEOM's per-transformation Dirichlet fits and score terms). A re-run of the same trial (same id, so the same code and options)
 replays ``fit`` from the start: the code before a training loop is deterministic given the
 trial's seed, so the k-th training loop of the replay is the k-th of the interrupted run, and it
 loads its saved state instead of recomputing it. The result is bit-identical to an
@@ -26,7 +27,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -61,10 +62,11 @@ class Session:
 
     folder: Path
     every: float  # seconds between saves, at most one save per interval
-    recovered_seconds: float = 0.0  # training time the loaded checkpoints stand for
+    recovered_seconds: float = 0.0  # fit time the loaded checkpoints stand for
     broken: bool = False  # a checkpoint could not be used: the runner deletes the folder, the next run starts over
     _loops: int = 0
     _last_save: float = field(default_factory=time.monotonic)
+    _opened: float = field(default_factory=time.monotonic)
 
     def next_key(self) -> str:
         """The name of the next training loop of this fit (``train-0``, ``train-1``, ...)."""
@@ -74,6 +76,10 @@ class Session:
 
     def due(self) -> bool:
         return time.monotonic() - self._last_save >= self.every
+
+    def long(self) -> bool:
+        """The trial has run ``every`` seconds: from now on results worth keeping are kept."""
+        return time.monotonic() - self._opened >= self.every
 
     def save(self, key: str, state: dict[str, Any], progress: str = "") -> None:
         """Write ``state`` (plus the generators' state now) atomically: a kill mid-write leaves the
@@ -92,10 +98,11 @@ class Session:
             warnings.warn(f"could not save checkpoint {path} ({exc}); training goes on without it")
         self._last_save = time.monotonic()
 
-    def load(self, key: str, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
-        """The saved state of training loop ``key`` (generators restored), or None if there is none.
-        ``fingerprint`` describes the loop (data size, batch, epochs, parameter shapes); a file
-        written by another loop is an error, never silently mixed in."""
+    def load(self, key: str, fingerprint: dict[str, Any], fit_time: bool = True) -> dict[str, Any] | None:
+        """The saved state ``key`` (generators restored), or None if there is none. ``fingerprint``
+        describes what saved it (a loop's data size, batch, epochs, parameter shapes); a file written
+        by something else is an error, never silently mixed in. ``fit_time``: the seconds it stands
+        for count toward the trial's fit time."""
         path = self.folder / f"{key}.pt"
         if not path.exists():
             return None
@@ -110,13 +117,32 @@ class Session:
             raise CheckpointError(f"checkpoint {path} was written by another training loop; it is deleted, and the "
                                   "next run starts this trial over")
         set_rng_state(state["rng"])
-        self.recovered_seconds += state["seconds"]
+        if fit_time:
+            self.recovered_seconds += state["seconds"]
         return state
 
 
 def current() -> Session | None:
     """The checkpoint session of the running trial, if its runner opened one."""
     return _SESSION.get()
+
+
+def cached(key: str, fingerprint: dict[str, Any], compute: Callable[[], Any], fit_time: bool = True) -> Any:
+    """``compute()``, the result of a deterministic step (GEOM's Dirichlet fit or score term of one
+    transformation), kept under ``key`` once the trial has run ``every`` seconds and loaded instead
+    of recomputed by a re-run. Outside a checkpoint session: just ``compute()``. ``fit_time``: the
+    step belongs to ``fit`` (its saved seconds count toward the trial's fit time on a resume)."""
+    session = current()
+    if session is None:
+        return compute()
+    saved = session.load(key, fingerprint, fit_time)
+    if saved is not None:
+        return saved["value"]
+    started = time.monotonic()
+    value = compute()
+    if session.long():
+        session.save(key, {"fingerprint": fingerprint, "value": value, "seconds": time.monotonic() - started})
+    return value
 
 
 @dataclass
