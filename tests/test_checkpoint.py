@@ -36,6 +36,18 @@ def kill_after(monkeypatch, saves: int) -> list[int]:
     return count
 
 
+def record_loads(monkeypatch) -> list[tuple[str, dict | None]]:
+    """Every (key, loaded state or None) of ``Session.load`` from now on."""
+    loaded, real_load = [], checkpoint.Session.load
+
+    def load(self, key, *args):
+        loaded.append((key, real_load(self, key, *args)))
+        return loaded[-1][1]
+
+    monkeypatch.setattr(checkpoint.Session, "load", load)
+    return loaded
+
+
 def fit_tiny(folder=None, every=0.0):
     """Two training loops in one fit (as crbnd's and deep-svdd's), with dropout (draws from torch's
     generator inside the loss), an lr milestone and a last batch shorter than the others."""
@@ -117,10 +129,9 @@ def test_an_interrupted_trial_resumes_to_the_uninterrupted_rows(tmp_path, monkey
         runner.run_trials([trial], store)
     assert list((tmp_path / "checkpoints" / trial.trial_id).glob("train-*.pt"))
     count[0] = -10**6  # no more kills
-    loaded, real_load = [], checkpoint.Session.load
-    monkeypatch.setattr(checkpoint.Session, "load", lambda self, *a: loaded.append(real_load(self, *a)) or loaded[-1])
+    loaded = record_loads(monkeypatch)
     result = runner.run_trials([trial], store)
-    assert any(state is not None for state in loaded)  # it resumed from the saved state, it did not start over
+    assert any(state is not None for _, state in loaded)  # it resumed from the saved state, it did not start over
     pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))
     assert not (tmp_path / "checkpoints" / trial.trial_id).exists()
 
@@ -180,7 +191,6 @@ def test_a_failed_save_is_a_warning_and_training_goes_on(tmp_path, monkeypatch):
 
 def test_a_failed_trial_keeps_its_checkpoints_for_the_retry(tmp_path, monkeypatch):
     (trial,) = _trials(tmp_path)
-    real_fit_dirichlet = __import__("novelbench.methods.geom", fromlist=["fit_dirichlet"]).fit_dirichlet
 
     def boom(*args, **kwargs):
         raise MemoryError("out of memory after training")
@@ -189,7 +199,7 @@ def test_a_failed_trial_keeps_its_checkpoints_for_the_retry(tmp_path, monkeypatc
     failed = runner.run_trials([trial], ResultStore(tmp_path / "run")).table
     assert (failed["status"] == "failed").all()
     assert (tmp_path / "checkpoints" / trial.trial_id / "train-0.pt").exists()
-    monkeypatch.setattr("novelbench.methods.geom.fit_dirichlet", real_fit_dirichlet)
+    monkeypatch.undo()
     assert (runner.run_trials([trial], ResultStore(tmp_path / "run")).table["status"] == "ok").all()
     assert not (tmp_path / "checkpoints").exists()
 
@@ -207,8 +217,7 @@ def test_geom_killed_while_scoring_resumes_from_its_kept_score_terms(tmp_path, m
     kept = {p.name for p in (tmp_path / "checkpoints" / trial.trial_id).iterdir()}
     assert any(k.startswith("geom-dirichlet-") for k in kept) and any(k.startswith("geom-normality-") for k in kept)
     monkeypatch.undo()
-    loaded, real_load = [], checkpoint.Session.load
-    monkeypatch.setattr(checkpoint.Session, "load", lambda self, key, *a: loaded.append((key, real_load(self, key, *a))) or loaded[-1][1])
+    loaded = record_loads(monkeypatch)
     result = runner.run_trials([trial], store)
     assert any(key.startswith("geom-normality-") and state is not None for key, state in loaded)
     pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))

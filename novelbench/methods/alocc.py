@@ -23,8 +23,8 @@ the default is their code's choice unless noted:
   ``rmsprop_decay`` 0.9 (TF1's default).
 - ``lr`` [2e-4] -- NOT the authors' choice (their 2e-3: ``--param alocc.lr=0.002``): at 2e-3
   the adversarial game turns floating-point rounding into different models. The same full-MNIST
-  trial (seed 0, 45 steps) run with ``--threads 1`` and ``--threads 2`` gave one-vs-rest AUROC 0.952 / 0.929 (digit 1), 0.405 / 0.616 (digit 3),
-  0.401 / 0.569 (digit 8): changes up to 0.21, far above the project's 0.03 stability limit.
+  trial (seed 0, 45 steps) run with ``--threads 1`` and ``--threads 2`` gave one-vs-rest AUROC
+  0.952 / 0.929 (digit 1), 0.405 / 0.616 (digit 3), 0.401 / 0.569 (digit 8): changes up to 0.21, far above the project's 0.03 stability limit.
   At 5e-4: 0.982 / 0.983, 0.864 / 0.810, 0.808 / 0.839 (changes up to 0.054). At 2e-4: 0.990 /
   0.990, 0.845 / 0.849, 0.842 / 0.838 (changes at most 0.004; ``score_mode=d``: at most 0.001).
   That screen read test labels of 3 of the 30 (digit, seed) trials (digits 1, 3, 8, seed 0; run

@@ -7,10 +7,10 @@ the runner opens a checkpoint folder around a trial of a method that declares
 state at most every ``every`` seconds: the module's and optimizer's state, the learning-rate
 schedule, where it is (epoch, next batch, that epoch's shuffle order, the loss so far) and every
 random number generator. A method may also keep the results of long deterministic steps after
-training (``cached``: GEOM's per-transformation Dirichlet fits and score terms). A re-run of the same trial (same id, so the same code and options)
-replays ``fit`` from the start: the code before a training loop is deterministic given the
-trial's seed, so the k-th training loop of the replay is the k-th of the interrupted run, and it
-loads its saved state instead of recomputing it. The result is bit-identical to an
+training (``cached``: GEOM's per-transformation Dirichlet fits and score terms). A re-run of
+the same trial (same id, so the same code and options) replays ``fit`` from the start: the code
+before a training loop is deterministic given the trial's seed, so the k-th training loop of the
+replay is the k-th of the interrupted run, and it loads its saved state instead of recomputing it. The result is bit-identical to an
 uninterrupted run (``tests/test_checkpoint.py``).
 
 A method may declare ``resumable`` when everything its ``fit`` computes outside
