@@ -111,6 +111,38 @@ than = {{published = "ALOCC D(R(X))"}}
     assert row.endswith(f"| {met} |") and "0.880 (published: ALOCC D(R(X)))" in row
 
 
+def test_verdict_against_a_published_per_class_number(tmp_path):
+    """`positives` picks the source's value for one class: GEOM's digit 1 (0.916), not its mean (0.980)."""
+    run_table(tmp_path, "runs", {"good": GOOD})
+    table = pd.read_csv(tmp_path / "runs.csv")
+    table.assign(positives="1 - one").to_csv(tmp_path / "runs.csv", index=False)
+    spec = write_spec(tmp_path, VERDICT + """
+[[block.rows]]
+target = "good within 2 points of GEOM on digit 1"
+check = "within"
+tolerance = 0.02
+than = {published = "GEOM", positives = "1 - one"}
+[[block.rows]]
+target = "good within 2 points of GEOM's mean"
+check = "within"
+tolerance = 0.02
+than = {published = "GEOM"}
+""")
+    rows = page.render_markdown(page.load(spec), tmp_path).splitlines()[2:]
+    assert "within ±0.02 of 0.916 (published: GEOM, positive set 1 - one)" in rows[0]  # |0.935 - 0.916| <= 0.02
+    assert rows[0].endswith("| **met** |")
+    assert "0.980 (published: GEOM)" in rows[1] and rows[1].endswith("| **not met** |")
+    spec = write_spec(tmp_path, VERDICT + """
+[[block.rows]]
+target = "a class the source does not give"
+check = "within"
+tolerance = 0.02
+than = {published = "GEOM", positives = "10 - ten"}
+""")
+    with pytest.raises(NovelbenchError, match="0 values of GEOM on mnist, pool, auroc, positive set '10 - ten'"):
+        page.render_markdown(page.load(spec), tmp_path)
+
+
 def test_markdown_and_html_written(tmp_path):
     run_table(tmp_path, "runs", {"good": GOOD, "bad": BAD})
     spec = write_spec(tmp_path, """

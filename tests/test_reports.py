@@ -136,6 +136,17 @@ def test_published_file_carries_both_tables_with_sources():
     assert len(reaper) == 1 and len(reaper[0].citations) == 2  # the same numbers in both: one row, two sources
 
 
+def test_per_class_published_values_agree_with_their_mean_and_stay_out_of_tables():
+    data = published.table()
+    geom = data[(data["method"] == "GEOM") & (data["dataset"] == "mnist")]
+    per_digit = geom[geom["positives"] != ""]
+    assert list(per_digit["positives"]) == [f"{d} - {n}" for d, n in enumerate(
+        "zero one two three four five six seven eight nine".split())]  # the names the MNIST run tables use
+    assert per_digit["value"].mean() == pytest.approx(geom.loc[geom["positives"] == "", "value"].item(), abs=1e-3)  # both rounded
+    refs = [r for r in published.references("mnist", ["mnist"]) if r.method == "GEOM" and r.dataset == "mnist"]
+    assert len(refs) == 1 and refs[0].values == {("pool", "auroc"): 0.980}  # tables and figures show the mean
+
+
 def test_published_rows_appear_only_where_they_belong(tmp_path):
     digits = run_table({"m": 0.9}, dataset="digits")
     table = report.protocol_table(digits, "mnist")

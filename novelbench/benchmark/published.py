@@ -4,9 +4,11 @@ The numbers are data, not code: ``data/published.csv`` (package data) holds one 
 per line with its method, the dataset it was published on (a ``--dataset`` name), the protocol
 whose layout it fits, the setting (a group such as ``n=3`` or a test mix such as ``p10`` /
 ``pool``), the metric (``auroc`` or ``f1``), the source, how the F1 threshold was chosen,
-protocol notes, and (optional, last) the features the method ran on where they were not the
-images themselves (the robust-subspace baselines' pretrained-network features): the label says
-so. Adding a published number is one line there.
+protocol notes, and two optional last columns: the features the method ran on where they were not
+the images themselves (the robust-subspace baselines' pretrained-network features; the label says
+so), and the positive set a value belongs to where a source gives one value per class (empty: the
+mean over the classes). Per-class values serve verdict rows only; tables and figures show the
+means. Adding a published number is one line there.
 
 A table row here (``Reference``) is one method from one source on one dataset. Where two
 sources report the same numbers for a method they share one row; where they disagree (CRBND's
@@ -27,7 +29,8 @@ import pandas as pd
 from novelbench.errors import NovelbenchError
 
 COLUMNS = ["method", "dataset", "protocol", "setting", "metric", "value", "source", "threshold", "note"]
-OPTIONAL = ["features"]  # may be left off a line (empty: the method ran on the images)
+# may be left off a line; features empty: the method ran on the images; positives empty: the mean over classes
+OPTIONAL = ["features", "positives"]
 METRICS = {"auroc", "f1"}
 #: which published rows a table or figure shows: all (other datasets labelled), matching, none
 CHOICES = ("all", "matching", "none")
@@ -48,7 +51,7 @@ def table() -> pd.DataFrame:
     if not bad.empty:
         raise NovelbenchError(f"published.csv line for {bad.iloc[0]['method']!r}: metric must be auroc or f1, "
                               f"value a fraction in [0, 1], source given")
-    dup = frame.duplicated(["method", "dataset", "protocol", "setting", "metric", "source"])
+    dup = frame.duplicated(["method", "dataset", "protocol", "setting", "metric", "source", "positives"])
     if dup.any():
         raise NovelbenchError(f"published.csv repeats a value: {frame[dup].iloc[0].to_dict()}")
     return frame
@@ -117,7 +120,7 @@ def references(protocol: str, datasets: Iterable[str], which: str = "all", metri
         raise NovelbenchError(f"--published must be one of {', '.join(CHOICES)}, got {which!r}")
     datasets = set(datasets)
     frame = table()
-    frame = frame[frame["protocol"] == protocol]
+    frame = frame[(frame["protocol"] == protocol) & (frame["positives"] == "")]  # per-class values: verdicts only
     if which == "none" or frame.empty:
         return []
     rows: list[Reference] = []

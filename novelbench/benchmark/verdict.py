@@ -14,6 +14,7 @@ is met, computed from the numbers (never typed). A row is declared in a page spe
                                     # cue = {file = "runs/cues-mnist.csv", column = "ink_auroc"})
     check = "within"                # <, <=, >, >=, within (|value - than| <= tolerance)
     than = {published = "GEOM"}     # a number, "trivial" (the all-inliers F1) or a published row
+                                    # (its mean over classes; positives = "1 - one" picks a per-class value)
     tolerance = 0.02
     need = "all"                    # with several mixes: "all", or how many must pass
 
@@ -232,17 +233,20 @@ def _reference(table: pd.DataFrame, row: dict, metric: str, mix: str, at: str) -
         if share.empty or mix == "pool":
             raise NovelbenchError(f"{at}: the trivial floor needs a mix with a known outlier share, not {mix!r}")
         return trivial_f1(float(share.iloc[0]) / 100)
-    if isinstance(than, dict) and set(than) <= {"published", "dataset"} and "published" in than:
+    if isinstance(than, dict) and set(than) <= {"published", "dataset", "positives"} and "published" in than:
         pub = published.table()
         dataset = than.get("dataset") or table["dataset"].iloc[0]
         kind = "f1" if metric.startswith("f1_") else metric
+        positives = str(than.get("positives", ""))
         hit = pub[(pub["method"] == than["published"]) & (pub["dataset"] == dataset) & (pub["setting"] == mix)
-                  & (pub["metric"] == kind)]["value"].astype(float).unique()
+                  & (pub["metric"] == kind) & (pub["positives"] == positives)]["value"].astype(float).unique()
         if len(hit) != 1:
+            of = f", positive set {positives!r}" if positives else ""
             raise NovelbenchError(f"{at}: published.csv has {len(hit)} values of {than['published']} on {dataset}, "
-                                  f"{mix}, {kind} (need exactly one)")
+                                  f"{mix}, {kind}{of} (need exactly one)")
         return float(hit[0])
-    raise NovelbenchError(f"{at}: `than` is a number, \"trivial\" or {{published = NAME, dataset = D}}, not {than!r}")
+    raise NovelbenchError(f"{at}: `than` is a number, \"trivial\" or {{published = NAME, dataset = D, positives = P}}, "
+                          f"not {than!r}")
 
 
 def _source(row: dict) -> str:
@@ -250,7 +254,8 @@ def _source(row: dict) -> str:
     if than == "trivial":
         return " (the all-inliers F1)"
     if isinstance(than, dict):
-        return f" (published: {than['published']})"
+        of = f", positive set {than['positives']}" if than.get("positives") else ""
+        return f" (published: {than['published']}{of})"
     return ""
 
 
