@@ -154,7 +154,7 @@ def test_geom_l2_shrinks_the_weights_and_the_dirichlet_can_use_every_image(synth
 
 def test_geom_wrn_option_and_the_paper_preset(synthetic):
     paper = METHODS.plugin("geom-paper")
-    assert paper.is_preset and paper.cls is GEOM
+    assert paper.is_preset and issubclass(paper.cls, GEOM)
     defaults = paper.param_defaults()
     assert {k: defaults[k] for k in ("net", "wrn_depth", "wrn_widen", "pad_to", "epochs", "lr", "l2", "batch_size", "dirichlet_images")} == {
         "net": "wrn", "wrn_depth": 10, "wrn_widen": 4, "pad_to": 32, "epochs": 3, "lr": 1e-3, "l2": 2.5e-4, "batch_size": 128,
@@ -165,3 +165,18 @@ def test_geom_wrn_option_and_the_paper_preset(synthetic):
     scores = method.score(to_float(test.images))
     inlier = test.labels == test.label_of("hbar")
     assert scores[inlier].mean() < scores[test.labels == test.label_of("ring")].mean()
+
+
+def test_geom_paper_fits_and_scores_with_denormals_flushed_and_restores_the_default(synthetic, monkeypatch):
+    calls = []
+    real = torch.set_flush_denormal
+    monkeypatch.setattr(torch, "set_flush_denormal", lambda on: calls.append(on) or real(on))
+    params = {"epochs": 1, "wrn_widen": 1, "dirichlet_images": 16, "device": "cpu"}
+    method = METHODS.create("geom-paper", **params)
+    train = to_float(synthetic.splits["train"].images[:64])
+    with pinned_threads(1):
+        seed_everything(0)
+        method.fit(train)
+        assert calls == [True, False]  # on for the fit, torch's default after it
+        method.score(train[:8])
+    assert calls == [True, False, True, False]
