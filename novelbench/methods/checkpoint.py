@@ -10,8 +10,8 @@ random number generator. A method may also keep the results of long deterministi
 training (``cached``: GEOM's per-transformation Dirichlet fits and score terms). A re-run of
 the same trial (same id, so the same code and options) replays ``fit`` from the start: the code
 before a training loop is deterministic given the trial's seed, so the k-th training loop of the
-replay is the k-th of the interrupted run, and it loads its saved state instead of recomputing it. The result is bit-identical to an
-uninterrupted run (``tests/test_checkpoint.py``).
+replay is the k-th of the interrupted run, and it loads its saved state instead of recomputing
+it. The result is bit-identical to an uninterrupted run (``tests/test_checkpoint.py``).
 
 A method may declare ``resumable`` when everything its ``fit`` computes outside
 ``train_module`` is a deterministic function of the seed, the data and the modules' weights.
