@@ -224,7 +224,7 @@ def run(
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", help="Recompute trials even if their results exist."),
     keep_models: bool = typer.Option(False, "--keep-models", help="Save each fitted method to OUT/models/<trial_id>.pt (for `bench samples`)."),
-    checkpoint_minutes: float = typer.Option(10.0, min=0, help="A long trial of a resumable method (ae, crbnd, geom and their presets) saves its training state to OUT/checkpoints/ at most every MINUTES; re-running the command resumes an interrupted trial from there, with bit-identical results. 0: no checkpoints."),
+    checkpoint_minutes: float = typer.Option(10.0, min=0, help="A long trial of a resumable method (ae, crbnd, g2d, geom and their presets) saves its training state to OUT/checkpoints/ at most every MINUTES; re-running the command resumes an interrupted trial from there, with bit-identical results. 0: no checkpoints."),
     budget: Optional[float] = typer.Option(None, min=0, help="Seconds after which no new trial starts; running trials finish and are kept, the same command later resumes the rest."),
     config: Optional[Path] = typer.Option(None, help=RUN_CONFIG_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts) instead of a table."),

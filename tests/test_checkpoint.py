@@ -112,7 +112,7 @@ RESUMABLE = [m for m in METHODS.names() if getattr(METHODS.plugin(m).cls, "resum
 
 
 def test_the_resumable_methods_are_the_ones_documented():
-    assert RESUMABLE == ["ae", "crbnd", "geom"]
+    assert RESUMABLE == ["ae", "crbnd", "g2d", "geom"]
 
 
 @pytest.mark.parametrize("method", RESUMABLE)
@@ -134,6 +134,25 @@ def test_an_interrupted_trial_resumes_to_the_uninterrupted_rows(tmp_path, monkey
     assert any(state is not None for _, state in loaded)  # it resumed from the saved state, it did not start over
     pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))
     assert not (tmp_path / "checkpoints" / trial.trial_id).exists()
+
+
+@pytest.mark.parametrize("kill_at", [3, 10, 13])  # mid-WGAN-GP, its last generator iteration, the classifier's loop
+def test_g2d_killed_anywhere_resumes_to_the_uninterrupted_rows(tmp_path, monkeypatch, kill_at):
+    """G2D's hand-written WGAN-GP loop (10 generator iterations in its test parameters, saved at
+    each) keeps its batch order, history and generator snapshots; the classifier follows it."""
+    (trial,) = _trials(tmp_path, "g2d")
+    full = runner.run_trials([trial], ResultStore(tmp_path / "full")).table
+    count = kill_after(monkeypatch, kill_at)
+    store = ResultStore(tmp_path / "resumed")
+    with pytest.raises(Killed):
+        runner.run_trials([trial], store)
+    progress = (tmp_path / "checkpoints" / trial.trial_id / "progress.txt").read_text()
+    assert ("generator iteration" in progress) == (kill_at <= 10)
+    count[0] = -10**6
+    loaded = record_loads(monkeypatch)
+    result = runner.run_trials([trial], store)
+    assert [key for key, state in loaded if state is not None] == (["train-0"] if kill_at <= 10 else ["train-0", "train-1"])
+    pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))
 
 
 def test_checkpoints_change_no_trial_id_and_skip_methods_not_resumable(tmp_path):

@@ -176,6 +176,13 @@ class ShuffledBatches:
     def steps_per_epoch(self) -> int:
         return math.ceil(self.n / self.size)
 
+    def state_dict(self) -> dict:
+        """Where the batches are (for a checkpoint): the epochs done, this epoch's order, the position in it."""
+        return {"epoch": self.epoch, "order": self._order.clone(), "pos": self._pos}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self._order, self._pos = state["epoch"], state["order"].clone(), state["pos"]
+
 
 def discriminator_logits(net: nn.Module, images: torch.Tensor, batch_size: int, device: torch.device,
                          before: nn.Module | None = None) -> torch.Tensor:

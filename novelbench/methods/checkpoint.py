@@ -13,8 +13,9 @@ before a training loop is deterministic given the trial's seed, so the k-th trai
 replay is the k-th of the interrupted run, and it loads its saved state instead of recomputing
 it. The result is bit-identical to an uninterrupted run (``tests/test_checkpoint.py``).
 
-A method may declare ``resumable`` when everything its ``fit`` computes outside
-``train_module`` is a deterministic function of the seed, the data and the modules' weights.
+A hand-written loop (G2D's WGAN-GP) keeps its state the same way through ``step_saver``.
+A method may declare ``resumable`` when everything its ``fit`` computes outside these loops
+is a deterministic function of the seed, the data and the modules' weights.
 """
 
 from __future__ import annotations
@@ -198,6 +199,60 @@ def loop_saver(module: torch.nn.Module, optimizer: torch.optim.Optimizer, schedu
         return None
     fingerprint = {**fingerprint, "shapes": [tuple(p.shape) for p in module.parameters()]}
     return LoopSaver(session, session.next_key(), module, optimizer, scheduler, fingerprint)
+
+
+@dataclass
+class StepSaver:
+    """Saves and restores a hand-written training loop that counts steps (G2D's WGAN-GP: critic and
+    generator updates in turn): its modules, their optimizers, the steps done and whatever else
+    the loop carries from step to step (``extra``: its batch order, kept snapshots, loss history)."""
+
+    session: Session
+    key: str
+    modules: dict[str, torch.nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]
+    fingerprint: dict[str, Any]
+    steps: int  # the loop's length
+    unit: str  # what one step is, for the progress line ("generator iteration")
+    started: float = field(default_factory=time.monotonic)  # when the loop started, counting the saved time
+
+    def restore(self) -> tuple[int, Any]:
+        """(steps done, ``extra``) with the saved weights, optimizers and generators in place, or
+        (0, None) when nothing was saved."""
+        saved = self.session.load(self.key, self.fingerprint)
+        if saved is None:
+            return 0, None
+        self.started -= saved["seconds"]
+        for name, module in self.modules.items():
+            module.load_state_dict(saved["modules"][name])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(saved["optimizers"][name])
+        return saved["step"], saved["extra"]
+
+    def due(self) -> bool:
+        return self.session.due()
+
+    def save(self, step: int, extra: Any) -> None:
+        seconds = time.monotonic() - self.started
+        done = step / self.steps
+        progress = (f"{self.unit} {step:,} of {self.steps:,}; {done:.1%} of this loop after {seconds / 60:.0f} min, "
+                    f"about {seconds * (1 - done) / max(done, 1e-9) / 60:.0f} min to go")
+        self.session.save(self.key, {
+            "fingerprint": self.fingerprint, "step": step, "extra": extra, "seconds": seconds,
+            "modules": {name: m.state_dict() for name, m in self.modules.items()},
+            "optimizers": {name: o.state_dict() for name, o in self.optimizers.items()}}, progress)
+
+
+def step_saver(modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer], steps: int, unit: str,
+               fingerprint: dict[str, Any]) -> StepSaver | None:
+    """The saver of the next training loop of the running trial when that loop is hand-written
+    (None outside a checkpoint session). The modules' parameter shapes join ``fingerprint``."""
+    session = current()
+    if session is None:
+        return None
+    shapes = {name: [tuple(p.shape) for p in m.parameters()] for name, m in modules.items()}
+    fingerprint = {**fingerprint, "steps": steps, "shapes": shapes}
+    return StepSaver(session, session.next_key(), modules, optimizers, fingerprint, steps, unit)
 
 
 @contextlib.contextmanager

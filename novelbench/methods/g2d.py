@@ -55,6 +55,7 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted
 
+from novelbench.methods import checkpoint
 from novelbench.methods.adversarial import (
     ConvGenerator, GANDiverged, ShuffledBatches, check_finite, check_not_constant, check_parameters, discriminator_logits,
     gradient_penalty,
@@ -88,6 +89,7 @@ def low_level_separation(negatives: torch.Tensor, inliers: torch.Tensor) -> floa
 @register_method
 class G2D(Detector):
     name = "g2d"
+    resumable = True  # the WGAN-GP loop (checkpoint.step_saver) and the classifier's train_module resume from checkpoints
     summary = "generate to detect: early WGAN-GP generator snapshots as irregular negatives + binary CNN classifier"
     test_params = {"gen_widths": (16, 8), "critic_widths": (8, 16), "clf_widths": (8, 16), "threshold_iter": 10, "snapshots": 2,
                    "gan_batch_size": 16, "clf_epochs": 1, "min_steps": 30, "batch_size": 32}
@@ -172,8 +174,14 @@ class G2D(Detector):
         plan = self._snapshot_plan(n_negatives)
         self.history_ = {"critic_loss": [], "wasserstein": [], "gen_loss": []}
         snapshots: dict[int, dict] = {}
+        saver = checkpoint.step_saver({"generator": G, "critic": D}, {"generator": opt_g, "critic": opt_d}, max(plan),
+                                      "generator iteration", {"n": len(data), "batch_size": self.gan_batch_size})
+        done, extra = saver.restore() if saver else (0, None)
+        if extra is not None:
+            batches.load_state_dict(extra["batches"])
+            self.history_, snapshots = extra["history"], extra["snapshots"]
         G.train(), D.train()
-        for it in range(1, max(plan) + 1):
+        for it in range(done + 1, max(plan) + 1):
             where = f"generator iteration {it}"
             for _ in range(self.critic_steps):
                 real = data[next(batches)]
@@ -196,6 +204,8 @@ class G2D(Detector):
             if it in plan:
                 check_parameters(G, "the generator")
                 snapshots[it] = {k: v.detach().cpu().clone() for k, v in G.state_dict().items()}
+            if saver and saver.due():
+                saver.save(it, {"batches": batches.state_dict(), "history": self.history_, "snapshots": snapshots})
         negatives = []
         for it, count in self._kept_snapshots(snapshots, data, n_negatives).items():
             G.load_state_dict(snapshots[it])
