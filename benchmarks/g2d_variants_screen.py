@@ -5,18 +5,26 @@ Issue 19's screen of ways to lift the ``g2d`` default off chance (seed 0, one CP
 ``blur`` shows the classifier every inlier also blurred (sigma 0.5-1.5, still labelled inlier), so
 that sharpness alone cannot separate inliers from the GAN's blurred samples; ``all`` uses every
 snapshot (``match_band=None``); ``T1000`` trains the GAN to 1,000 generator iterations with 20
-snapshots. One JSON line per (variant, digit):
+snapshots. Session 30 added the low-pass variants: ``lowpass``/``lowpass2``/``lowpass3`` run the whole
+of G2D (GAN, classifier, scoring) on images blurred with sigma 1 / 2 / 3; ``lowpass2-clf`` (and
+``-clf`` at sigma 1, 3) trains the GAN on the images as they are and low-passes only what the
+classifier sees (inliers, negatives, scored images): the design adopted as the default
+(``input_blur=2.0``), so ``default`` is it and ``raw`` the default before it; ``ocsvm`` and
+``ocsvm-lowpass2`` are the reference on the same split, without and with the filter. One JSON
+line per (variant, digit):
 
     python benchmarks/g2d_variants_screen.py VARIANT DIGITS --data-root DATA   # e.g. blur 3,8
 """
 import argparse, json, time
 import numpy as np, torch, torch.nn.functional as F
+import torchvision.transforms.functional as TF
 from sklearn.metrics import roc_auc_score
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.seeding import seed_everything, pinned_threads
 from novelbench.methods.g2d import G2D, low_level_cues
 from novelbench.methods.dcgan import DCGANCritic
 from novelbench.methods.training import train_module
+from novelbench.registry import METHODS
 
 def blur(x, sigma):
     k = 5; r = torch.arange(k) - k // 2
@@ -42,13 +50,75 @@ class BlurAug(G2D):
                      epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=dev, min_steps=self.min_steps)
         return self
 
+def lowpass(x, sigma=1.0):
+    """A fixed Gaussian blur: what is left is shape, not stroke sharpness or GAN texture."""
+    k = 2 * int(np.ceil(2 * sigma)) + 1
+    return TF.gaussian_blur(x, [k, k], [sigma, sigma])
+
+class LowPass(G2D):
+    """G2D on low-passed images: the GAN, the classifier and the scored images all see ``lowpass(x)``."""
+    sigma = 1.0
+    def fit(self, images):
+        return super().fit(lowpass(images.float(), self.sigma))
+    def _logits(self, images):
+        return super()._logits(lowpass(images.float(), self.sigma))
+
+class LowPass2(LowPass):
+    sigma = 2.0
+
+class LowPassClassifier(LowPass):
+    """The GAN on the images as they are; the classifier (its inliers and negatives) and scoring low-passed."""
+    def fit(self, images):
+        self._gan_images = images.float()
+        return super().fit(images)
+    def _train_gan(self, data, n_negatives):
+        return lowpass(super()._train_gan(self._gan_images.to(data.device), n_negatives), self.sigma)
+
+class LowPassClassifier2(LowPassClassifier):
+    sigma = 2.0
+
+class LowPassClassifier3(LowPassClassifier):
+    sigma = 3.0
+
+class LowPass3(LowPass):
+    sigma = 3.0
+
+class LowPassBoth(LowPass2):
+    """``lowpass2`` whose negatives go through the same filter too (so do the snapshot filter's samples)."""
+    def _generate(self, n):
+        return lowpass(super()._generate(n), self.sigma)
+
+OCSVM = METHODS.plugin("ocsvm").cls
+
+class LowPassOCSVM(OCSVM):
+    """The reference given the same low-pass (sigma 2) as ``lowpass2``: does the filter alone help?"""
+    def fit(self, images):
+        return super().fit(lowpass(images.float(), 2.0))
+    def score(self, images):
+        return super().score(lowpass(images.float(), 2.0))
+
 VARIANTS = {
     "default": (G2D, {}),
+    "raw": (G2D, {"input_blur": None}),  # the default before input_blur (issue 19, session 29)
     "blur": (BlurAug, {}),
     "blur-all": (BlurAug, {"match_band": None}),
     "all": (G2D, {"match_band": None}),
     "T1000": (G2D, {"threshold_iter": 1000, "snapshots": 20}),
     "blur-T1000": (BlurAug, {"threshold_iter": 1000, "snapshots": 20}),
+    "lowpass": (LowPass, {}),
+    "lowpass-clf": (LowPassClassifier, {}),
+    "clf-short": (G2D, {"clf_epochs": 1, "min_steps": 0}),
+    "lowpass-T800": (LowPass, {"threshold_iter": 800, "snapshots": 16}),
+    "lowpass-all": (LowPass, {"match_band": None}),
+    "lowpass2": (LowPass2, {}),
+    "lowpass2-all": (LowPass2, {"match_band": None}),
+    "lowpass2-clf": (LowPassClassifier2, {}),
+    "lowpass2-both": (LowPassBoth, {}),
+    "lowpass3": (LowPass3, {}),
+    "lowpass3-clf": (LowPassClassifier3, {}),
+    "lowpass2-T800": (LowPass2, {"threshold_iter": 800, "snapshots": 16}),
+    "ocsvm": (OCSVM, {}),
+    "ocsvm-lowpass2": (LowPassOCSVM, {}),  # the reference to beat, on the same split
 }
 
 def main(variant, digits, data_root, seed=0):
@@ -63,7 +133,7 @@ def main(variant, digits, data_root, seed=0):
         with pinned_threads(1):
             seed_everything(seed)
             t = time.time()
-            m = cls(device="cpu", **params).fit(imgs[fit_idx])
+            m = cls(**({"device": "cpu"} if issubclass(cls, G2D) else {}), **params).fit(imgs[fit_idx])
             ev = torch.cat([imgs[held], imgs[other]]); y = np.r_[np.zeros(len(held)), np.ones(len(other))]
             s = m.score(ev)
         auc = roc_auc_score(y, s)

@@ -16,7 +16,7 @@ from novelbench.methods import adversarial
 from novelbench.methods.adversarial import (
     ConvDiscriminator, ConvEncoderDecoder, ConvGenerator, GANDiverged, ShuffledBatches, check_not_constant, gradient_penalty,
 )
-from novelbench.methods.g2d import low_level_separation
+from novelbench.methods.g2d import low_level_cues, low_level_separation, lowpass
 from novelbench.registry import METHODS, get_method
 
 GAN_METHODS = ["alocc", "g2d"]
@@ -233,6 +233,31 @@ def test_g2d_keeps_only_snapshots_that_match_the_inliers_ink_and_edges(easy):
         else:
             assert plans[band] == {30: 20, 40: 20} and separation <= 0.2
             assert method.snapshot_separation_[10] > 0.2 and method.snapshot_separation_[20] > 0.2
+
+
+def test_g2d_input_blur_filters_every_classifier_input_and_only_those(easy):
+    """``input_blur`` (the default 2.0; None = the paper's raw images) changes only what the classifier
+    sees: the same seed trains the same GAN and draws the same negatives; training and scored images
+    pass the same low-pass; both settings separate the easy split."""
+    train, test, is_outlier = easy
+    raw, blurred = _fit("g2d", train, input_blur=None), _fit("g2d", train, input_blur=2.0)
+    assert torch.equal(raw.negatives_, blurred.negatives_)
+    with pinned_threads(1):
+        scores = blurred.score(test)
+        expected = -blurred.clf_(lowpass(test, 2.0)).detach().numpy()
+        assert roc_auc_score(is_outlier, raw.score(test)) > 0.9 and roc_auc_score(is_outlier, scores) > 0.9
+    np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
+    assert get_method("g2d").input_blur == 2.0 and get_method("g2d-paper").input_blur is None
+
+
+def test_lowpass_keeps_ink_and_removes_edges():
+    torch.manual_seed(0)
+    x = (torch.rand(20, 1, 28, 28) > 0.7).float()
+    y = lowpass(x, 2.0)
+    cues_x, cues_y = low_level_cues(x), low_level_cues(y)
+    np.testing.assert_allclose(cues_y["ink"], cues_x["ink"], rtol=0.05)
+    assert (cues_y["edges"] < 0.3 * cues_x["edges"]).all()
+    assert lowpass(x, None) is x
 
 
 def test_low_level_separation_reads_ink_and_edges():
