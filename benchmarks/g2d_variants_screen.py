@@ -14,6 +14,8 @@ classifier sees (inliers, negatives, scored images): the design adopted as the d
 line per (variant, digit):
 
     python benchmarks/g2d_variants_screen.py VARIANT DIGITS --data-root DATA   # e.g. blur 3,8
+    python benchmarks/g2d_variants_screen.py --summarize results/reference/runs/screen19/g2d-variants*.jsonl \
+        --out results/reference/runs/screen19/g2d-variants-summary.csv
 """
 import argparse, json, time
 import numpy as np, torch, torch.nn.functional as F
@@ -141,10 +143,35 @@ def main(variant, digits, data_root, seed=0):
         print(json.dumps({"variant": variant, "digit": d, "seed": seed, "auroc": round(auc, 4), "ink_auroc": round(ink, 4),
                           "kept": sorted(getattr(m, "snapshot_separation_", {}).items()), "seconds": round(time.time() - t, 1)}), flush=True)
 
+def summarize(jsonl_files, out):
+    """One row per variant: its AUROC per digit, the mean over its digits, its mean difference from
+    ``raw`` and from ``ocsvm`` over the digits both have, and on how many digits no snapshot matched
+    the inliers' ink and edges (a later line of a (variant, digit) wins)."""
+    import pandas as pd
+    lines = [json.loads(l) for f in jsonl_files for l in open(f) if l.startswith("{")]
+    table = pd.DataFrame(lines).drop_duplicates(["variant", "digit"], keep="last").pivot(index="variant", columns="digit", values="auroc")
+    frame = pd.DataFrame(lines).drop_duplicates(["variant", "digit"], keep="last").set_index("variant")
+    # no snapshot within match_band 0.2 of chance (so the negatives came from the closest, separable one); blank: none measured
+    no_match = frame["kept"].map(lambda kept: float(min(sep for _, sep in kept) > 0.2) if kept else np.nan)
+    summary = pd.DataFrame({"digits": table.notna().sum(axis=1), "mean AUROC": table.mean(axis=1),
+                            "digits with no ink/edge-matched snapshot": no_match.groupby(level=0).sum(min_count=1)})
+    for ref in ("raw", "ocsvm"):
+        summary[f"minus {ref} (same digits)"] = (table - table.loc[ref]).mean(axis=1)
+    summary = summary.join(table.rename(columns=lambda d: f"digit {d}")).sort_values("mean AUROC")
+    summary.reset_index().to_csv(out, index=False, float_format="%.4f")
+    print(summary.round(3).to_string())
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("variant", choices=sorted(VARIANTS))
-    parser.add_argument("digits", help="comma list, e.g. 3,8")
-    parser.add_argument("--data-root", required=True)
+    parser.add_argument("variant", nargs="?", choices=sorted(VARIANTS))
+    parser.add_argument("digits", nargs="?", help="comma list, e.g. 3,8")
+    parser.add_argument("--data-root")
+    parser.add_argument("--summarize", nargs="+", metavar="JSONL", help="instead of running: tabulate these outputs into --out CSV")
+    parser.add_argument("--out", help="the CSV --summarize writes")
     args = parser.parse_args()
-    main(args.variant, [int(x) for x in args.digits.split(",")], args.data_root)
+    if args.summarize:
+        summarize(args.summarize, args.out)
+    elif args.variant and args.digits and args.data_root:
+        main(args.variant, [int(x) for x in args.digits.split(",")], args.data_root)
+    else:
+        parser.error("give VARIANT DIGITS --data-root DATA, or --summarize JSONL... --out CSV")
