@@ -108,6 +108,8 @@ def main() -> None:
     parser.add_argument("--models", type=Path, help="a `bench run --keep-models` folder to reuse (and keep) the fitted models")
     parser.add_argument("--save", type=Path, metavar="DIR", help="write cues-mnist.csv (and cues-fit-METHOD.csv) here")
     args = parser.parse_args()
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)  # before the fits: a missing folder must not cost their minutes
     if args.fit:
         table = fitted_correlations(args.data_root, args.fit, args.digits, args.seed, args.models)
         print("\nScores of a trained model against the cues (Spearman rho on the test pool):\n")
