@@ -193,11 +193,13 @@ def test_cli_page_error_is_one_line(tmp_path):
 
 
 def thread_tables(folder: Path) -> None:
-    """t1.csv and t2.csv: the same trials with --threads 1 and 2; "wobbly" moves by 0.05, "steady" not at all."""
+    """t1.csv and t2.csv: the same trials with --threads 1 and 2; "wobbly" moves by 0.05, "steady" not at all.
+    The threads-1 trials are those of ``run_table``'s runs.csv (the same ids), as a stability run makes them."""
     for threads, shift in ((1, 0.0), (2, 0.05)):
         path = run_table(folder, f"t{threads}", {"wobbly": [v + shift for v in BAD], "steady": GOOD})
         rows = pd.read_csv(path).assign(threads=threads)
-        rows["trial_id"] += f"-t{threads}"
+        if threads == 2:
+            rows["trial_id"] += "-t2"
         rows.to_csv(path, index=False)
 
 
@@ -226,6 +228,27 @@ runs = ["runs.csv"]
     assert "moved by more than 0.03 between --threads 1 and --threads 2" in text
     with pytest.raises(NovelbenchError, match="names no `stability` runs"):
         page.load(write_spec(tmp_path, '[[block]]\nkind = "stability"\n'))
+
+
+def test_an_older_run_under_an_unstable_name_is_not_marked(tmp_path):
+    """Rows under an unstable method's name none of whose trials the stability runs measured (an
+    earlier default's run: other trial ids) are not marked, beside the measured run's rows."""
+    thread_tables(tmp_path)
+    run_table(tmp_path, "runs", {"wobbly": BAD})
+    older = pd.read_csv(run_table(tmp_path, "older", {"wobbly": GOOD}))
+    older.assign(trial_id=older["trial_id"] + "-old").to_csv(tmp_path / "older.csv", index=False)
+    spec = write_spec(tmp_path, """
+stability = ["t*.csv"]
+[[block]]
+kind = "per-class"
+runs = [{file = "runs.csv", suffix = " (new)"}, {file = "older.csv", suffix = " (old)"}]
+[[block]]
+kind = "summary"
+runs = ["older.csv"]
+""")
+    text = page.render_markdown(page.load(spec), None)
+    assert "| positive set | wobbly (new) (unstable) | wobbly (old) |" in text
+    assert "| wobbly |" in text and "wobbly (unstable) |" not in text.split("| wobbly (old) |")[1]
 
 
 def test_verdict_rows_on_seed_spread_and_thread_change(tmp_path):

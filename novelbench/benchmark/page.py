@@ -29,7 +29,8 @@ no absolute path, so a committed page can be compared byte for byte with a fresh
 
 With ``stability``, every method that those runs show unstable (``novelbench.benchmark.stability``:
 the same trial's AUROC moves more than 0.03 between ``--threads 1`` and ``--threads 2``) is
-marked in the page's tables wherever its rows appear, with a note saying why.
+marked in the page's tables wherever its rows appear, with a note saying why; rows under that
+name none of whose trials are in the stability runs (an earlier default's run, older code) are not.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Page:
     comparisons: dict[tuple, Any] = field(default_factory=dict, repr=False)  # verdict rows' paired comparisons
     stability_runs: list[RunRef] = field(default_factory=list)
     _unstable: set[str] | None = field(default=None, repr=False)
+    _unstable_trials: set[str] = field(default_factory=set, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -88,11 +90,18 @@ class Page:
         if self._unstable is None:
             from novelbench.benchmark.stability import thread_stability
 
-            self._unstable = set()
+            self._unstable, self._unstable_trials = set(), set()
             if self.stability_runs:
-                methods = thread_stability(self.read(self.stability_runs)).methods
+                runs = self.read(self.stability_runs)
+                methods = thread_stability(runs).methods
                 self._unstable = set(methods.loc[methods["unstable"], "method"])
+                self._unstable_trials = set(runs.loc[runs["method"].isin(self._unstable), "trial_id"])
         return self._unstable
+
+    def unstable_trials(self) -> set[str]:
+        """The trial ids (either thread count) of the methods ``unstable`` names, in the stability runs."""
+        self.unstable()
+        return self._unstable_trials
 
     def read(self, refs: list[RunRef]) -> pd.DataFrame:
         from novelbench.benchmark.store import read_results

@@ -42,23 +42,37 @@ def unstable_note(page) -> list[str]:
             if page.unstable() else [])
 
 
-def flag_label(page, label: str) -> str:
+def _names(label: str, names) -> list[str]:
+    """The names ``label`` is or labels (as "method (dataset...)" or a suffixed name)."""
+    return [n for n in names if label == n or label.startswith(n + " ")]
+
+
+def flag_label(page, label: str, source: pd.DataFrame | None = None) -> str:
     """``label`` with the unstable mark when it names (or labels, as "method (dataset...)" or a
-    suffixed name) a method the page's stability runs flag."""
-    hit = any(label == m or label.startswith(m + " ") for m in page.unstable())
+    suffixed name) a method the page's stability runs flag. With ``source`` (the block's rows,
+    ``method`` and ``trial_id``) only if the rows behind the label include a trial of those runs:
+    another run under the same name (an earlier default, older code) is not what they measured."""
+    hit = bool(_names(label, page.unstable()))
+    if hit and source is not None:
+        own = _names(label, source["method"].unique())
+        if own:
+            rows = source[source["method"] == max(own, key=len)]
+            hit = not page.unstable_trials().isdisjoint(rows["trial_id"])
     return label + UNSTABLE_MARK if hit else label
 
 
-def unstable_marks(page, labels, notes: list[str] | tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+def unstable_marks(page, labels, notes: list[str] | tuple[str, ...],
+                   source: pd.DataFrame | None = None) -> tuple[dict[str, str], list[str]]:
     """Each label -> itself, marked where unstable; the notes, with the mark's meaning if any is marked."""
-    marked = {str(label): flag_label(page, str(label)) for label in labels}
+    marked = {str(label): flag_label(page, str(label), source) for label in labels}
     changed = any(k != v for k, v in marked.items())
     return marked, [*notes, *(unstable_note(page) if changed else [])]
 
 
-def flag_methods(page, frame: pd.DataFrame, notes: list[str] | tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+def flag_methods(page, frame: pd.DataFrame, notes: list[str] | tuple[str, ...],
+                 source: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The frame's ``method`` column marked where unstable, and the notes with the mark's meaning."""
-    marked, notes = unstable_marks(page, frame["method"], notes)
+    marked, notes = unstable_marks(page, frame["method"], notes, source)
     return frame.assign(method=frame["method"].astype(str).map(marked)), notes
 
 
@@ -166,7 +180,8 @@ def summary_block(page, spec: dict, where: str, out_dir: Path) -> str:
         rows.append({"method": method, "trials": int(part["n"].max()),
                      **{mix: fmt(by_mix.at[mix, f"{metric}_mean"], by_mix.at[mix, f"{metric}_std"]) if mix in by_mix.index else "-"
                         for mix in mixes}})
-    return md(*flag_methods(page, pd.DataFrame(rows), [f"{report.metric_label(metric)}: mean ± std over trials. {report.metric_note(metric)}"]))
+    return md(*flag_methods(page, pd.DataFrame(rows), [f"{report.metric_label(metric)}: mean ± std over trials. {report.metric_note(metric)}"],
+                            table))
 
 
 @block("table", "protocol", "policy", "published", "floor", "coverage", "heading")
@@ -188,7 +203,7 @@ def table_block(page, spec: dict, where: str, out_dir: Path) -> str:
             for column, value in (("trials", lambda r: str(r["trial_id"].nunique())), ("positive sets x seeds", coverage_text),
                                   ("device", devices), ("fit+score s / trial", lambda r: num(seconds(r).mean(), 1))):
                 frame[column] = [value(measured[m]) if m in measured else "-" for m in frame["method"]]
-        parts.append((made.heading + "\n\n" if spec.get("heading", True) else "") + md(*flag_methods(page, frame, made.notes)))
+        parts.append((made.heading + "\n\n" if spec.get("heading", True) else "") + md(*flag_methods(page, frame, made.notes, table)))
     return "\n\n".join(parts)
 
 
@@ -318,7 +333,7 @@ def per_class_block(page, spec: dict, where: str, out_dir: Path) -> str:
     partial = any(stats[("mean", m)].isna().any() for m in methods)
     frame.loc[len(frame)] = ["mean (of the sets in the column)" if partial else "mean", *means.values()]
     how = "mean (min-max) over repeats and seeds" if spec.get("spread") else "mean over repeats and seeds"
-    renamed, notes = unstable_marks(page, methods, [f"{report.metric_label(metric)} on the {mix} mix per positive set, {how}."])
+    renamed, notes = unstable_marks(page, methods, [f"{report.metric_label(metric)} on the {mix} mix per positive set, {how}."], rows)
     return md(frame.rename(columns=renamed), notes)
 
 
