@@ -245,9 +245,14 @@ runs = [{file = "runs.csv", suffix = " (new)"}, {file = "older.csv", suffix = " 
 [[block]]
 kind = "summary"
 runs = ["older.csv"]
+[[block]]
+kind = "compare"
+runs = [{file = "runs.csv", suffix = " (new)"}, {file = "older.csv", suffix = " (old)"}]
+pairs = [["wobbly (new)", "wobbly (old)"]]
 """)
     text = page.render_markdown(page.load(spec), None)
     assert "| positive set | wobbly (new) (unstable) | wobbly (old) |" in text
+    assert "| wobbly (new) (unstable) | wobbly (old) | 8 |" in text  # a comparison's A and B columns too
     assert "| wobbly |" in text and "wobbly (unstable) |" not in text.split("| wobbly (old) |")[1]
 
 

@@ -69,6 +69,16 @@ def unstable_marks(page, labels, notes: list[str] | tuple[str, ...],
     return marked, [*notes, *(unstable_note(page) if changed else [])]
 
 
+def mark_columns(page, frame: pd.DataFrame, columns: list[str], notes: list[str] | tuple[str, ...],
+                 source: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The frame's method-naming ``columns`` (e.g. a comparison's A and B) marked where unstable,
+    and the notes with the mark's meaning."""
+    present = [c for c in columns if c in frame.columns]
+    labels = pd.unique(frame[present].to_numpy().ravel()) if present else []
+    marked, notes = unstable_marks(page, labels, notes, source)
+    return frame.assign(**{c: frame[c].astype(str).map(marked) for c in present}), notes
+
+
 def flag_methods(page, frame: pd.DataFrame, notes: list[str] | tuple[str, ...],
                  source: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The frame's ``method`` column marked where unstable, and the notes with the mark's meaning."""
@@ -231,7 +241,7 @@ def compare_block(page, spec: dict, where: str, out_dir: Path) -> str:
     table = page.table(spec, where)
     metric, min_pairs = spec.get("metric", "auroc"), spec.get("min_pairs", compare_mod.MIN_PAIRS)
     if "pairs" in spec:
-        return listed_pairs(table, spec["pairs"], metric, spec.get("mix"), min_pairs, spec.get("holm", True), where)
+        return listed_pairs(page, table, spec["pairs"], metric, spec.get("mix"), min_pairs, spec.get("holm", True), where)
     comparisons = compare_mod.compare(table, metric, spec.get("mix"), min_pairs, spec.get("by_group", False))
     stem = figure_name(spec["figure"], where) if "figure" in spec else None
     drawn = [c for c in comparisons if c.ranks is not None]
@@ -239,9 +249,10 @@ def compare_block(page, spec: dict, where: str, out_dir: Path) -> str:
     for c in comparisons:
         pairs = [p.facing(spec["focus"]) for p in c.pairs if spec["focus"] in (p.a, p.b)] if "focus" in spec else c.pairs
         holm = f" Holm correction over all {len(c.pairs)} pairs of the {len(c.methods)} methods." if len(c.methods) > 2 else ""
-        parts.append(f"{c.title}.{holm}\n\n" + md(replace(c, pairs=pairs).pairs_frame(), [c.note]))
+        parts.append(f"{c.title}.{holm}\n\n" + md(*mark_columns(page, replace(c, pairs=pairs).pairs_frame(), ["A", "B"], [c.note], table)))
         if spec.get("ranks", True) and len(c.methods) > 2:
-            parts.append(c.rank_summary() + ("\n\n" + md(c.ranks_frame()) if c.ranks is not None else ""))
+            ranks = md(*mark_columns(page, c.ranks_frame(), ["method"], [], table)) if c.ranks is not None else ""
+            parts.append(c.rank_summary() + ("\n\n" + ranks if ranks else ""))
         if stem and c in drawn:
             name = stem if len(drawn) == 1 else f"{stem}-{c.scope.replace('=', '').replace(' ', '_')}"
             if out_dir is not None:
@@ -250,7 +261,7 @@ def compare_block(page, spec: dict, where: str, out_dir: Path) -> str:
     return "\n\n".join(parts)
 
 
-def listed_pairs(table: pd.DataFrame, listed: list, metric: str, mix: str | None, min_pairs: int, holm: bool,
+def listed_pairs(page, table: pd.DataFrame, listed: list, metric: str, mix: str | None, min_pairs: int, holm: bool,
                  where: str) -> str:
     compare_mod.check_metric(table, metric)
     protocol, dataset = table["protocol"].iloc[0], table["dataset"].iloc[0]
@@ -266,7 +277,7 @@ def listed_pairs(table: pd.DataFrame, listed: list, metric: str, mix: str | None
     c = compare_mod.Comparison(protocol, dataset, "pairs listed", metric, mix, methods, pairs)
     how = (f" Holm correction over these {len(pairs)} pairs." if holm else " No multiple-test correction.") if len(pairs) > 1 else ""
     frame = c.pairs_frame() if holm else c.pairs_frame().drop(columns="Holm p", errors="ignore")
-    return f"{c.title}.{how}\n\n" + md(frame, [c.note])
+    return f"{c.title}.{how}\n\n" + md(*mark_columns(page, frame, ["A", "B"], [c.note], table))
 
 
 @block("leaderboard", "policy", "metric", "mix", "min_pairs")
@@ -341,8 +352,8 @@ def per_class_block(page, spec: dict, where: str, out_dir: Path) -> str:
 def timings_block(page, spec: dict, where: str, out_dir: Path) -> str:
     """Seconds per trial and method (fit, scoring the test pool, both), as the rows record them;
     ``budget = S`` adds whether the mean fit + score stays within S seconds."""
-    rows = []
-    for method, part in trials(page.table(spec, where)).groupby("method", sort=False):
+    rows, table = [], page.table(spec, where)
+    for method, part in trials(table).groupby("method", sort=False):
         total = part["fit_seconds"] + part["score_seconds"]
         row = {"method": method, "trials": len(part), "fit s (mean)": num(part["fit_seconds"].mean(), 1),
                "score s (mean)": num(part["score_seconds"].mean(), 1), "fit+score s (mean)": num(total.mean(), 1),
@@ -350,8 +361,8 @@ def timings_block(page, spec: dict, where: str, out_dir: Path) -> str:
         if "budget" in spec:
             row[f"mean <= {spec['budget']:g} s?"] = "yes" if total.mean() <= spec["budget"] else "**no**"
         rows.append({**row, "device": devices(part)})
-    return md(pd.DataFrame(rows), ["Wall seconds per trial as the harness measured them; runs that shared their machine "
-                                   "with other processes measure load as much as speed."])
+    return md(*flag_methods(page, pd.DataFrame(rows), ["Wall seconds per trial as the harness measured them; runs that "
+                                                       "shared their machine with other processes measure load as much as speed."], table))
 
 
 def csv_beside(page, spec: dict, where: str) -> tuple[Path, pd.DataFrame]:
