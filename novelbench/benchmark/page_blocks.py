@@ -79,13 +79,6 @@ def mark_columns(page, frame: pd.DataFrame, columns: list[str], notes: list[str]
     return frame.assign(**{c: frame[c].astype(str).map(marked) for c in present}), notes
 
 
-def flag_methods(page, frame: pd.DataFrame, notes: list[str] | tuple[str, ...],
-                 source: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """The frame's ``method`` column marked where unstable, and the notes with the mark's meaning."""
-    marked, notes = unstable_marks(page, frame["method"], notes, source)
-    return frame.assign(method=frame["method"].astype(str).map(marked)), notes
-
-
 def num(value: float, digits: int = 3, signed: bool = False) -> str:
     if value is None or pd.isna(value):
         return "-"
@@ -190,8 +183,8 @@ def summary_block(page, spec: dict, where: str, out_dir: Path) -> str:
         rows.append({"method": method, "trials": int(part["n"].max()),
                      **{mix: fmt(by_mix.at[mix, f"{metric}_mean"], by_mix.at[mix, f"{metric}_std"]) if mix in by_mix.index else "-"
                         for mix in mixes}})
-    return md(*flag_methods(page, pd.DataFrame(rows), [f"{report.metric_label(metric)}: mean ± std over trials. {report.metric_note(metric)}"],
-                            table))
+    return md(*mark_columns(page, pd.DataFrame(rows), ["method"],
+                           [f"{report.metric_label(metric)}: mean ± std over trials. {report.metric_note(metric)}"], table))
 
 
 @block("table", "protocol", "policy", "published", "floor", "coverage", "heading")
@@ -213,7 +206,8 @@ def table_block(page, spec: dict, where: str, out_dir: Path) -> str:
             for column, value in (("trials", lambda r: str(r["trial_id"].nunique())), ("positive sets x seeds", coverage_text),
                                   ("device", devices), ("fit+score s / trial", lambda r: num(seconds(r).mean(), 1))):
                 frame[column] = [value(measured[m]) if m in measured else "-" for m in frame["method"]]
-        parts.append((made.heading + "\n\n" if spec.get("heading", True) else "") + md(*flag_methods(page, frame, made.notes, table)))
+        heading = made.heading + "\n\n" if spec.get("heading", True) else ""
+        parts.append(heading + md(*mark_columns(page, frame, ["method"], made.notes, table)))
     return "\n\n".join(parts)
 
 
@@ -361,8 +355,9 @@ def timings_block(page, spec: dict, where: str, out_dir: Path) -> str:
         if "budget" in spec:
             row[f"mean <= {spec['budget']:g} s?"] = "yes" if total.mean() <= spec["budget"] else "**no**"
         rows.append({**row, "device": devices(part)})
-    return md(*flag_methods(page, pd.DataFrame(rows), ["Wall seconds per trial as the harness measured them; runs that "
-                                                       "shared their machine with other processes measure load as much as speed."], table))
+    notes = ["Wall seconds per trial as the harness measured them; runs that shared their machine with other processes "
+             "measure load as much as speed."]
+    return md(*mark_columns(page, pd.DataFrame(rows), ["method"], notes, table))
 
 
 def csv_beside(page, spec: dict, where: str) -> tuple[Path, pd.DataFrame]:
