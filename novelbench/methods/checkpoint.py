@@ -146,6 +146,11 @@ def cached(key: str, fingerprint: dict[str, Any], compute: Callable[[], Any], fi
     return value
 
 
+def _time_to_go(seconds: float, done: float) -> str:
+    """"after N min, about M min to go" for a loop ``done`` (0-1) of the way after ``seconds``."""
+    return f"after {seconds / 60:.0f} min, about {seconds * (1 - done) / max(done, 1e-9) / 60:.0f} min to go"
+
+
 @dataclass
 class LoopSaver:
     """Saves and restores one ``train_module`` loop: its module, optimizer, schedule and position."""
@@ -180,8 +185,8 @@ class LoopSaver:
         seconds = time.monotonic() - self.started
         n, epochs = self.fingerprint["n"], self.fingerprint["epochs"]
         done = min(1.0, (epoch + min(start, n) / n) / epochs)
-        progress = (f"epoch {epoch + 1} of {epochs}, {min(start, n):,} of {n:,} samples; {done:.1%} of training after "
-                    f"{seconds / 60:.0f} min, about {seconds * (1 - done) / max(done, 1e-9) / 60:.0f} min to go"
+        progress = (f"epoch {epoch + 1} of {epochs}, {min(start, n):,} of {n:,} samples; "
+                    f"{done:.1%} of training {_time_to_go(seconds, done)}"
                     if epoch < epochs else f"training done ({epochs} epochs) after {seconds / 60:.0f} min")
         self.session.save(self.key, {
             "fingerprint": self.fingerprint, "module": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -235,8 +240,7 @@ class StepSaver:
     def save(self, step: int, extra: Any) -> None:
         seconds = time.monotonic() - self.started
         done = step / self.steps
-        progress = (f"{self.unit} {step:,} of {self.steps:,}; {done:.1%} of this loop after {seconds / 60:.0f} min, "
-                    f"about {seconds * (1 - done) / max(done, 1e-9) / 60:.0f} min to go")
+        progress = f"{self.unit} {step:,} of {self.steps:,}; {done:.1%} of this loop {_time_to_go(seconds, done)}"
         self.session.save(self.key, {
             "fingerprint": self.fingerprint, "step": step, "extra": extra, "seconds": seconds,
             "modules": {name: m.state_dict() for name, m in self.modules.items()},
