@@ -10,8 +10,13 @@ of G2D (GAN, classifier, scoring) on images blurred with sigma 1 / 2 / 3; ``lowp
 ``-clf`` at sigma 1, 3) trains the GAN on the images as they are and low-passes only what the
 classifier sees (inliers, negatives, scored images), i.e. ``input_blur`` 1 / 2 / 3: the design
 adopted as the default (``input_blur=2.0``), so ``default`` is it and ``raw`` the default before it; ``ocsvm`` and
-``ocsvm-lowpass2`` are the reference on the same split, without and with the filter. One JSON
-line per (variant, digit):
+``ocsvm-lowpass2`` are the reference on the same split, without and with the filter. Session 31
+added cue matching (``cue_match``: each negative given a random inlier's ink and edge energy):
+``lowpass2-cuematch`` is ``lowpass2`` with every snapshot and cue-matched negatives, adopted as the
+default (``blur_scope="all"``, ``cue_match=True``, ``match_band=None``); ``-T800`` trains its GAN
+twice as long; ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
+low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
+with the kept negatives' ink/edge separation from the images the GAN learnt (0 = none):
 
     python benchmarks/g2d_variants_screen.py VARIANT DIGITS --data-root DATA   # e.g. blur 3,8
     python benchmarks/g2d_variants_screen.py --summarize results/reference/runs/screen19/g2d-variants*.jsonl \
@@ -22,7 +27,7 @@ import numpy as np, torch, torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.seeding import seed_everything, pinned_threads
-from novelbench.methods.g2d import G2D, low_level_cues, lowpass
+from novelbench.methods.g2d import G2D, low_level_cues, low_level_separation, lowpass
 from novelbench.methods.dcgan import DCGANCritic
 from novelbench.methods.training import train_module
 from novelbench.registry import METHODS
@@ -80,9 +85,12 @@ class LowPassOCSVM(OCSVM):
     def score(self, images):
         return super().score(lowpass(images.float(), 2.0))
 
-# The default before input_blur: every variant but ``default`` and the ``*-clf`` ones (the classifier's own
-# low-pass, ``input_blur``, at sigma 1 / 2 / 3) was screened on it, so each re-runs as it was screened.
-RAW = {"input_blur": None}
+# Each variant re-runs as it was screened, whatever G2D's default is today. RAW is issue 19's first default
+# (no low-pass, the ink/edge snapshot filter, negatives as generated): every variant but ``default``, the
+# ``*-clf`` ones and the cue-matched ones was screened on it. S30 is session 30's default (the classifier's
+# own low-pass, ``input_blur`` 2, on raw-image GAN samples); the ``*-clf`` variants change its sigma.
+RAW = {"input_blur": None, "match_band": 0.2, "cue_match": False}
+S30 = {"input_blur": 2.0, "blur_scope": "classifier", "match_band": 0.2, "cue_match": False}
 
 VARIANTS = {
     "default": (G2D, {}),
@@ -93,17 +101,21 @@ VARIANTS = {
     "T1000": (G2D, {**RAW, "threshold_iter": 1000, "snapshots": 20}),
     "blur-T1000": (BlurAug, {**RAW, "threshold_iter": 1000, "snapshots": 20}),
     "lowpass": (LowPass, RAW),
-    "lowpass-clf": (G2D, {"input_blur": 1.0}),
+    "lowpass-clf": (G2D, {**S30, "input_blur": 1.0}),
     "clf-short": (G2D, {**RAW, "clf_epochs": 1, "min_steps": 0}),
     "lowpass-T800": (LowPass, {**RAW, "threshold_iter": 800, "snapshots": 16}),
     "lowpass-all": (LowPass, {**RAW, "match_band": None}),
     "lowpass2": (LowPass2, RAW),
     "lowpass2-all": (LowPass2, {**RAW, "match_band": None}),
-    "lowpass2-clf": (G2D, {"input_blur": 2.0}),
+    "lowpass2-clf": (G2D, S30),
     "lowpass2-both": (LowPassBoth, RAW),
     "lowpass3": (LowPass3, RAW),
-    "lowpass3-clf": (G2D, {"input_blur": 3.0}),
+    "lowpass3-clf": (G2D, {**S30, "input_blur": 3.0}),
     "lowpass2-T800": (LowPass2, {**RAW, "threshold_iter": 800, "snapshots": 16}),
+    "cuematch-all": (G2D, {**RAW, "match_band": None, "cue_match": True}),
+    "cuematch-clf2": (G2D, {**S30, "match_band": None, "cue_match": True}),
+    "lowpass2-cuematch": (G2D, {}),  # = default since session 31
+    "lowpass2-cuematch-T800": (G2D, {"threshold_iter": 800, "snapshots": 16}),
     "ocsvm": (OCSVM, {}),
     "ocsvm-lowpass2": (LowPassOCSVM, {}),  # the reference to beat, on the same split
 }
@@ -125,7 +137,13 @@ def main(variant, digits, data_root, seed=0):
             s = m.score(ev)
         auc = roc_auc_score(y, s)
         ink = roc_auc_score(y, low_level_cues(ev)["ink"])
-        print(json.dumps({"variant": variant, "digit": d, "seed": seed, "auroc": round(auc, 4), "ink_auroc": round(ink, 4),
+        # how well ink or edges alone separate the kept negatives from the images the GAN saw (0 = not at all)
+        neg_sep = None
+        if isinstance(m, G2D):
+            sigma = m.sigma if isinstance(m, LowPass) else m.input_blur if m.blur_scope == "all" else None
+            seen = lowpass(imgs[fit_idx], sigma)
+            neg_sep = round(low_level_separation(m.negatives_, seen), 4)
+        print(json.dumps({"variant": variant, "digit": d, "seed": seed, "auroc": round(auc, 4), "ink_auroc": round(ink, 4), "negatives_cue_separation": neg_sep,
                           "kept": sorted(getattr(m, "snapshot_separation_", {}).items()), "seconds": round(time.time() - t, 1)}), flush=True)
 
 def summarize(jsonl_files, out):

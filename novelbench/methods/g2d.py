@@ -1,5 +1,12 @@
 """G2D: Generate to Detect Anomaly (Pourreza et al., WACV 2021; arXiv 2006.11629).
 
+0. With ``input_blur`` (a number, the default 2.0; ours; ``None``: the paper's raw images) every
+   image passes a Gaussian low-pass of that sigma in pixels (torchvision's ``gaussian_blur``,
+   kernel ``2 * ceil(2 * sigma) + 1``): with ``blur_scope="all"`` (the default) before anything
+   else, so the GAN learns the low-passed inliers and the classifier and scores see them too; with
+   ``"classifier"`` (session 30's default) only what the classifier sees (inliers, the GAN's
+   negatives, scored images). Stroke sharpness and the GAN's pixel texture then no longer tell
+   inliers from negatives, and the classifier must use shape.
 1. A WGAN-GP (Gulrajani et al. 2017) is trained on the inliers, as in the authors' public code
    (``masoudpz/G2D_generate_to_detect_anomaly``): a DCGAN generator G (latent ``z_dim=100``,
    z ~ N(0, I); ``adversarial.ConvGenerator`` with ``gen_widths``) and the authors' critic shape
@@ -12,20 +19,19 @@
    the authors' code counts one generator update as an "epoch"). ``snapshots`` copies of G are
    kept, evenly spaced over iterations (0, T]; the kept ones each generate an equal share of
    ``n_negatives`` irregular samples (``None``: as many as there are inliers, a balanced problem).
-   Which are kept: with ``match_band=None`` all of them (the paper's plan); with a number (the
-   default 0.2) only those whose samples cannot be told from the inliers by mean intensity or by
-   edge energy alone (each cue's 1-D AUROC, samples vs inliers, within ``match_band`` of 0.5;
-   if none qualifies, the one closest to it; compared before ``input_blur``, below). Early snapshots are grey noise with more ink and
-   edges than any digit, and a classifier trained against them ranks test images by ink (the
-   failure the baselines page measured: per-digit AUROC vs ink r = +0.88); this filter is ours.
+   Which are kept: with ``match_band=None`` (the default) all of them (the paper's plan); with a
+   number (session 30's 0.2) only those whose samples cannot be told from the inliers the GAN
+   learnt by mean intensity or by edge energy alone (each cue's 1-D AUROC, samples vs inliers,
+   within ``match_band`` of 0.5; if none qualifies, the one closest to it). Early snapshots are
+   grey noise with more ink and edges than any digit, and a classifier trained against them
+   ranks test images by ink (the failure the baselines page measured: per-digit AUROC vs ink
+   r = +0.88). So with ``cue_match=True`` (the default; ours) each negative is then given the ink
+   and edge energy of a random inlier the GAN learnt (``match_cues``): neither cue alone separates
+   negatives from inliers, whichever snapshot they come from.
 3. A binary classifier of the critic's shape (``DCGANCritic`` with ``clf_widths``: strided
    convolutions, a linear map of the whole final feature map to one logit) is trained on inliers
    (label 1) vs the irregular samples (label 0) with binary cross-entropy (Adam, ``clf_epochs``
-   epochs, at least ``min_steps`` steps). With ``input_blur`` (a number, the default 2.0; ours)
-   every image the classifier sees, inliers, negatives and scored images alike, first passes a
-   Gaussian low-pass of that sigma in pixels (torchvision's ``gaussian_blur``, kernel
-   ``2 * ceil(2 * sigma) + 1``): stroke sharpness and the GAN's pixel texture then no longer tell
-   inliers from negatives, and the classifier must use shape. ``None``: no filter (the paper's).
+   epochs, at least ``min_steps`` steps).
 4. Score = the classifier's novelty logit, ``-logit(inlier)`` (higher = more novel); ``predict``
    is sigmoid(logit) > 0.5 (True = inlier).
 
@@ -68,7 +74,9 @@ from novelbench.methods.adversarial import (
     gradient_penalty,
 )
 from novelbench.methods.dcgan import DCGANCritic
-from novelbench.methods.base import DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, Detector, Interval, Real, resolve_device
+from novelbench.methods.base import (
+    DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, POSITIVE_REAL, Detector, Interval, Real, StrOptions, resolve_device,
+)
 from novelbench.methods.training import autocast, train_module
 from novelbench.registry import register_method
 
@@ -93,6 +101,24 @@ def low_level_cues(images: torch.Tensor) -> dict[str, np.ndarray]:
     return {"ink": x.mean(dim=(1, 2, 3)).numpy(), "edges": edges.numpy()}
 
 
+def match_cues(negatives: torch.Tensor, inliers: torch.Tensor, steps: int = 26) -> torch.Tensor:
+    """Each negative given the ink and the edge energy of an inlier drawn at random: blended with its
+    sigma-1 low-pass (alpha over [-1.5, 1], sharpening .. blurring; ink stays) until its edges/ink
+    ratio is nearest that inlier's, then scaled to the inlier's ink, clamped to [0, 1]."""
+    target = low_level_cues(inliers[torch.randint(len(inliers), (len(negatives),))].cpu())
+    ratio = torch.as_tensor(target["edges"] / np.maximum(target["ink"], 1e-8))
+    x, smooth = negatives.cpu().double(), lowpass(negatives.cpu(), 1.0).double()
+    alphas = torch.linspace(-1.5, 1.0, steps, dtype=torch.double)
+    ratios = []
+    for a in alphas:
+        cues = low_level_cues(x + a * (smooth - x))
+        ratios.append(torch.as_tensor(cues["edges"] / np.maximum(cues["ink"], 1e-8)))
+    best = alphas[(torch.stack(ratios, 1) - ratio[:, None]).abs().argmin(1)].view(-1, 1, 1, 1)
+    y = x + best * (smooth - x)
+    y = y * torch.as_tensor(target["ink"]).view(-1, 1, 1, 1) / y.mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8)
+    return y.clamp(0, 1).float()
+
+
 def low_level_separation(negatives: torch.Tensor, inliers: torch.Tensor) -> float:
     """How well ink or edge energy alone separates ``negatives`` from ``inliers``: the larger
     |AUROC - 0.5| of the two 1-D rankings (0 = not at all, 0.5 = perfectly)."""
@@ -112,6 +138,7 @@ class G2D(Detector):
         "z_dim": [POSITIVE_INT], "gen_widths": [tuple, list], "critic_widths": [tuple, list], "clf_widths": [tuple, list],
         "threshold_iter": [POSITIVE_INT], "snapshots": [POSITIVE_INT], "n_negatives": [POSITIVE_INT, None],
         "match_band": [Interval(Real, 0, 0.5, closed="both"), None], "input_blur": [POSITIVE_REAL, None],
+        "blur_scope": [StrOptions({"all", "classifier"})], "cue_match": ["boolean"],
         "critic_steps": [POSITIVE_INT], "gp_weight": [Interval(Real, 0, None, closed="left")], "gan_lr": [POSITIVE_REAL],
         "gan_batch_size": [POSITIVE_INT], "clf_epochs": [POSITIVE_INT], "min_steps": [NON_NEGATIVE_INT], "clf_lr": [POSITIVE_REAL],
         "batch_size": [POSITIVE_INT], "device": DEVICE,
@@ -127,8 +154,10 @@ class G2D(Detector):
         threshold_iter: int = 400,
         snapshots: int = 8,
         n_negatives: int | None = None,
-        match_band: float | None = 0.2,
+        match_band: float | None = None,
         input_blur: float | None = 2.0,
+        blur_scope: str = "all",
+        cue_match: bool = True,
         critic_steps: int = 5,
         gp_weight: float = 10.0,
         gan_lr: float = 1e-3,
@@ -148,6 +177,8 @@ class G2D(Detector):
         self.n_negatives = n_negatives
         self.match_band = match_band
         self.input_blur = input_blur
+        self.blur_scope = blur_scope
+        self.cue_match = cue_match
         self.critic_steps = critic_steps
         self.gp_weight = gp_weight
         self.gan_lr = gan_lr
@@ -254,10 +285,15 @@ class G2D(Detector):
         self.device_ = dev = resolve_device(self.device)
         images = images.float()
         n_neg = self.n_negatives or len(images)
-        negatives = self._train_gan(images.to(dev), n_neg)
+        blur_all = self.blur_scope == "all"
+        seen = lowpass(images, self.input_blur) if blur_all else images  # the images the GAN learns
+        negatives = self._train_gan(seen.to(dev), n_neg)
+        if self.cue_match:
+            negatives = match_cues(negatives, seen)
         self.negatives_ = negatives[torch.linspace(0, len(negatives) - 1, min(PANEL_KEEP, len(negatives))).round().long()]
         self.clf_ = DCGANCritic(images.shape[1], images.shape[-1], tuple(self.clf_widths))
-        x = lowpass(torch.cat([images, negatives]), self.input_blur)
+        # the classifier sees every image through the low-pass once: the GAN's samples already are
+        x = torch.cat([seen, negatives]) if blur_all else lowpass(torch.cat([images, negatives]), self.input_blur)
         y = torch.cat([torch.ones(len(images)), torch.zeros(len(negatives))])
         history = train_module(
             self.clf_, (x, y), lambda xb, yb: F.binary_cross_entropy_with_logits(self.clf_(xb).float(), yb),

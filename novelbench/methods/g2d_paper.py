@@ -6,7 +6,8 @@ ReLU (``gen_widths=(1024, 512, 256)``: about 12M parameters), and a critic of 4 
 convolutions 256 -> 512 -> 1024 with instance norm and LeakyReLU(0.2) (``critic_widths``); WGAN-GP
 with 5 critic steps per generator step, penalty weight 10, Adam lr 1e-4, betas (0.5, 0.999), batch
 64. Every snapshot up to T gives negatives (``match_band=None``, the paper's plan). The
-classifier has the critic's shape and widths and sees the raw images (``input_blur=None``).
+classifier has the critic's shape and widths and sees the raw images (``input_blur=None``); the
+negatives are the generator's samples as they are (``cue_match=False``).
 The authors' run is 40,000 generator iterations, and their code keeps only the last generator;
 G2D stops at T, and T = ``threshold_iter`` = 2,000 here is our choice, not the authors' (see
 ``g2d.py`` on T).
@@ -18,7 +19,7 @@ from novelbench.registry import register_preset
 
 AUTHORS_NETWORKS = dict(gen_widths=(1024, 512, 256), critic_widths=(256, 512, 1024), clf_widths=(256, 512, 1024),
                         threshold_iter=2000, gan_batch_size=64, gan_lr=1e-4, critic_steps=5, match_band=None,
-                        input_blur=None)
+                        input_blur=None, cue_match=False)
 
 register_preset("g2d-paper", G2D, **AUTHORS_NETWORKS,
                 summary="G2D with the authors' DCGAN generator (1024-512-256) and critic (256-512-1024); GPU-sized")
