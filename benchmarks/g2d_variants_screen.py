@@ -148,8 +148,9 @@ def main(variant, digits, data_root, seed=0):
 
 def summarize(jsonl_files, out):
     """One row per variant: its AUROC per digit, the mean over its digits, its mean difference from
-    ``raw`` and from ``ocsvm`` over the digits both have, and on how many digits no snapshot matched
-    the inliers' ink and edges (a later line of a (variant, digit) wins)."""
+    ``raw`` and from ``ocsvm`` over the digits both have, on how many digits no snapshot matched
+    the inliers' ink and edges, and the largest ink/edge separation of its kept negatives from the
+    images its GAN learnt where recorded (a later line of a (variant, digit) wins)."""
     import pandas as pd
     lines = [json.loads(l) for f in jsonl_files for l in open(f) if l.startswith("{")]
     table = pd.DataFrame(lines).drop_duplicates(["variant", "digit"], keep="last").pivot(index="variant", columns="digit", values="auroc")
@@ -158,6 +159,8 @@ def summarize(jsonl_files, out):
     no_match = frame["kept"].map(lambda kept: float(min(sep for _, sep in kept) > 0.2) if kept else np.nan)
     summary = pd.DataFrame({"digits": table.notna().sum(axis=1), "mean AUROC": table.mean(axis=1),
                             "digits with no ink/edge-matched snapshot": no_match.groupby(level=0).sum(min_count=1)})
+    if "negatives_cue_separation" in frame:  # recorded since session 31; blank where not
+        summary["largest negatives' ink/edge separation"] = frame["negatives_cue_separation"].groupby(level=0).max()
     for ref in ("raw", "ocsvm"):
         summary[f"minus {ref} (same digits)"] = (table - table.loc[ref]).mean(axis=1)
     summary = summary.join(table.rename(columns=lambda d: f"digit {d}")).sort_values("mean AUROC")
