@@ -14,7 +14,8 @@ adopted as the default (``input_blur=2.0``), so ``default`` is it and ``raw`` th
 added cue matching (``cue_match``: each negative given a random inlier's ink and edge energy):
 ``lowpass2-cuematch`` is ``lowpass2`` with every snapshot and cue-matched negatives, adopted as the
 default (``blur_scope="all"``, ``cue_match=True``, ``match_band=None``); ``-T800`` trains its GAN
-twice as long; ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
+twice as long, ``-T200`` half as long (4 snapshots); ``lowpass3-cuematch`` low-passes with sigma 3;
+``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
 with the kept negatives' ink/edge separation from the images the GAN learnt (0 = none):
 
@@ -116,6 +117,8 @@ VARIANTS = {
     "cuematch-clf2": (G2D, {**S30, "match_band": None, "cue_match": True}),
     "lowpass2-cuematch": (G2D, {}),  # = default since session 31
     "lowpass2-cuematch-T800": (G2D, {"threshold_iter": 800, "snapshots": 16}),
+    "lowpass2-cuematch-T200": (G2D, {"threshold_iter": 200, "snapshots": 4}),
+    "lowpass3-cuematch": (G2D, {"input_blur": 3.0}),
     "ocsvm": (OCSVM, {}),
     "ocsvm-lowpass2": (LowPassOCSVM, {}),  # the reference to beat, on the same split
 }
