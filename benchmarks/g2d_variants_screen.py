@@ -57,25 +57,10 @@ class BlurAug(G2D):
                      epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=dev, min_steps=self.min_steps)
         return self
 
-class LowPass(G2D):
-    """G2D on low-passed images: the GAN, the classifier and the scored images all see ``lowpass(x)``
-    (run with ``input_blur=None``, so the classifier's own filter does not blur them twice)."""
-    sigma = 1.0
-    def fit(self, images):
-        return super().fit(lowpass(images.float(), self.sigma))
-    def _logits(self, images):
-        return super()._logits(lowpass(images.float(), self.sigma))
-
-class LowPass2(LowPass):
-    sigma = 2.0
-
-class LowPass3(LowPass):
-    sigma = 3.0
-
-class LowPassBoth(LowPass2):
-    """``lowpass2`` whose negatives go through the same filter too (so do the snapshot filter's samples)."""
+class LowPassBoth(G2D):
+    """G2D on low-passed images whose negatives go through the same filter too (so do the snapshot filter's samples)."""
     def _generate(self, n):
-        return lowpass(super()._generate(n), self.sigma)
+        return lowpass(super()._generate(n), self.input_blur)
 
 OCSVM = METHODS.plugin("ocsvm").cls
 
@@ -90,8 +75,12 @@ class LowPassOCSVM(OCSVM):
 # (no low-pass, the ink/edge snapshot filter, negatives as generated): every variant but ``default``, the
 # ``*-clf`` ones and the cue-matched ones was screened on it. S30 is session 30's default (the classifier's
 # own low-pass, ``input_blur`` 2, on raw-image GAN samples); the ``*-clf`` variants change its sigma.
+# LOWPASS(sigma) is RAW run wholly on low-passed images (the GAN, the classifier, the scored images:
+# ``blur_scope="all"``), the session-30 ``lowpass*`` variants, once a subclass that blurred before G2D did.
 RAW = {"input_blur": None, "match_band": 0.2, "cue_match": False}
 S30 = {"input_blur": 2.0, "blur_scope": "classifier", "match_band": 0.2, "cue_match": False}
+def LOWPASS(sigma):
+    return {**RAW, "input_blur": sigma, "blur_scope": "all"}
 
 VARIANTS = {
     "default": (G2D, {}),
@@ -101,18 +90,18 @@ VARIANTS = {
     "all": (G2D, {**RAW, "match_band": None}),
     "T1000": (G2D, {**RAW, "threshold_iter": 1000, "snapshots": 20}),
     "blur-T1000": (BlurAug, {**RAW, "threshold_iter": 1000, "snapshots": 20}),
-    "lowpass": (LowPass, RAW),
+    "lowpass": (G2D, LOWPASS(1.0)),
     "lowpass-clf": (G2D, {**S30, "input_blur": 1.0}),
     "clf-short": (G2D, {**RAW, "clf_epochs": 1, "min_steps": 0}),
-    "lowpass-T800": (LowPass, {**RAW, "threshold_iter": 800, "snapshots": 16}),
-    "lowpass-all": (LowPass, {**RAW, "match_band": None}),
-    "lowpass2": (LowPass2, RAW),
-    "lowpass2-all": (LowPass2, {**RAW, "match_band": None}),
+    "lowpass-T800": (G2D, {**LOWPASS(1.0), "threshold_iter": 800, "snapshots": 16}),
+    "lowpass-all": (G2D, {**LOWPASS(1.0), "match_band": None}),
+    "lowpass2": (G2D, LOWPASS(2.0)),
+    "lowpass2-all": (G2D, {**LOWPASS(2.0), "match_band": None}),
     "lowpass2-clf": (G2D, S30),
-    "lowpass2-both": (LowPassBoth, RAW),
-    "lowpass3": (LowPass3, RAW),
+    "lowpass2-both": (LowPassBoth, LOWPASS(2.0)),
+    "lowpass3": (G2D, LOWPASS(3.0)),
     "lowpass3-clf": (G2D, {**S30, "input_blur": 3.0}),
-    "lowpass2-T800": (LowPass2, {**RAW, "threshold_iter": 800, "snapshots": 16}),
+    "lowpass2-T800": (G2D, {**LOWPASS(2.0), "threshold_iter": 800, "snapshots": 16}),
     "cuematch-all": (G2D, {**RAW, "match_band": None, "cue_match": True}),
     "cuematch-clf2": (G2D, {**S30, "match_band": None, "cue_match": True}),
     "lowpass2-cuematch": (G2D, {}),  # = default since session 31
@@ -143,8 +132,7 @@ def main(variant, digits, data_root, seed=0):
         # how well ink or edges alone separate the kept negatives from the images the GAN saw (0 = not at all)
         neg_sep = None
         if isinstance(m, G2D):
-            sigma = m.sigma if isinstance(m, LowPass) else m.input_blur if m.blur_scope == "all" else None
-            seen = lowpass(imgs[fit_idx], sigma)
+            seen = lowpass(imgs[fit_idx], m.input_blur) if m.blur_scope == "all" else imgs[fit_idx]
             neg_sep = round(low_level_separation(m.negatives_, seen), 4)
         print(json.dumps({"variant": variant, "digit": d, "seed": seed, "auroc": round(auc, 4), "ink_auroc": round(ink, 4), "negatives_cue_separation": neg_sep,
                           "kept": sorted(getattr(m, "snapshot_separation_", {}).items()), "seconds": round(time.time() - t, 1)}), flush=True)
