@@ -14,7 +14,7 @@ adopted as the default (``input_blur=2.0``), so ``default`` is it and ``raw`` th
 added cue matching (``cue_match``: each negative given a random inlier's ink and edge energy):
 ``lowpass2-cuematch`` is ``lowpass2`` with every snapshot and cue-matched negatives, adopted as the
 default (``blur_scope="all"``, ``cue_match=True``, ``match_band=None``); ``-T800`` trains its GAN
-twice as long, ``-T200`` half as long (4 snapshots); ``lowpass3-cuematch`` low-passes with sigma 3;
+twice as long, ``-T200`` half as long (4 snapshots); ``lowpass3-cuematch`` low-passes with sigma 3 (``lowpass4-cuematch``, session 32: sigma 4);
 ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
 with the kept negatives' ink/edge separation from the images the GAN learnt (0 = none):
@@ -108,6 +108,7 @@ VARIANTS = {
     "lowpass2-cuematch-T800": (G2D, {"threshold_iter": 800, "snapshots": 16}),
     "lowpass2-cuematch-T200": (G2D, {"threshold_iter": 200, "snapshots": 4}),
     "lowpass3-cuematch": (G2D, {"input_blur": 3.0}),
+    "lowpass4-cuematch": (G2D, {"input_blur": 4.0}),
     "ocsvm": (OCSVM, {}),
     "ocsvm-lowpass2": (LowPassOCSVM, {}),  # the reference to beat, on the same split
 }
