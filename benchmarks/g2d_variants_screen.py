@@ -9,12 +9,13 @@ snapshots. Session 30 added the low-pass variants: ``lowpass``/``lowpass2``/``lo
 of G2D (GAN, classifier, scoring) on images blurred with sigma 1 / 2 / 3; ``lowpass2-clf`` (and
 ``-clf`` at sigma 1, 3) trains the GAN on the images as they are and low-passes only what the
 classifier sees (inliers, negatives, scored images), i.e. ``input_blur`` 1 / 2 / 3: the design
-adopted as the default (``input_blur=2.0``), so ``default`` is it and ``raw`` the default before it; ``ocsvm`` and
+adopted as session 30's default (``input_blur=2.0``); ``default`` is always today's default and ``raw`` issue 19's first; ``ocsvm`` and
 ``ocsvm-lowpass2`` are the reference on the same split, without and with the filter. Session 31
 added cue matching (``cue_match``: each negative given a random inlier's ink and edge energy):
 ``lowpass2-cuematch`` is ``lowpass2`` with every snapshot and cue-matched negatives, adopted as the
 default (``blur_scope="all"``, ``cue_match=True``, ``match_band=None``); ``-T800`` trains its GAN
-twice as long, ``-T200`` half as long (4 snapshots); ``lowpass3-cuematch`` low-passes with sigma 3 (``lowpass4-cuematch``, session 32: sigma 4);
+twice as long, ``-T200`` half as long (4 snapshots); ``lowpass3-cuematch`` low-passes with sigma 3,
+``lowpass4-cuematch`` (session 32) with sigma 4; session 32 adopted sigma 3 as the default;
 ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
 with the kept negatives' ink/edge separation from the images the GAN learnt (0 = none):
@@ -77,8 +78,10 @@ class LowPassOCSVM(OCSVM):
 # own low-pass, ``input_blur`` 2, on raw-image GAN samples); the ``*-clf`` variants change its sigma.
 # LOWPASS(sigma) is RAW run wholly on low-passed images (the GAN, the classifier, the scored images:
 # ``blur_scope="all"``), the session-30 ``lowpass*`` variants, once a subclass that blurred before G2D did.
+# S31 is session 31's default (the whole of G2D low-passed with sigma 2, cue-matched negatives, every snapshot).
 RAW = {"input_blur": None, "match_band": 0.2, "cue_match": False}
 S30 = {"input_blur": 2.0, "blur_scope": "classifier", "match_band": 0.2, "cue_match": False}
+S31 = {"input_blur": 2.0, "blur_scope": "all", "match_band": None, "cue_match": True}
 def LOWPASS(sigma):
     return {**RAW, "input_blur": sigma, "blur_scope": "all"}
 
@@ -104,11 +107,11 @@ VARIANTS = {
     "lowpass2-T800": (G2D, {**LOWPASS(2.0), "threshold_iter": 800, "snapshots": 16}),
     "cuematch-all": (G2D, {**RAW, "match_band": None, "cue_match": True}),
     "cuematch-clf2": (G2D, {**S30, "match_band": None, "cue_match": True}),
-    "lowpass2-cuematch": (G2D, {}),  # = default since session 31
-    "lowpass2-cuematch-T800": (G2D, {"threshold_iter": 800, "snapshots": 16}),
-    "lowpass2-cuematch-T200": (G2D, {"threshold_iter": 200, "snapshots": 4}),
-    "lowpass3-cuematch": (G2D, {"input_blur": 3.0}),
-    "lowpass4-cuematch": (G2D, {"input_blur": 4.0}),
+    "lowpass2-cuematch": (G2D, S31),
+    "lowpass2-cuematch-T800": (G2D, {**S31, "threshold_iter": 800, "snapshots": 16}),
+    "lowpass2-cuematch-T200": (G2D, {**S31, "threshold_iter": 200, "snapshots": 4}),
+    "lowpass3-cuematch": (G2D, {**S31, "input_blur": 3.0}),  # = default since session 32
+    "lowpass4-cuematch": (G2D, {**S31, "input_blur": 4.0}),
     "ocsvm": (OCSVM, {}),
     "ocsvm-lowpass2": (LowPassOCSVM, {}),  # the reference to beat, on the same split
 }

@@ -248,7 +248,7 @@ def test_g2d_input_blur_filters_every_classifier_input_and_only_those(easy):
         expected = -blurred.clf_(lowpass(test, 2.0)).detach().numpy()
         assert roc_auc_score(is_outlier, raw.score(test)) > 0.9 and roc_auc_score(is_outlier, scores) > 0.9
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
-    assert get_method("g2d").input_blur == 2.0 and get_method("g2d-paper").input_blur is None
+    assert get_method("g2d").input_blur == 3.0 and get_method("g2d-paper").input_blur is None
 
 
 def test_g2d_blur_scope_all_trains_the_gan_on_the_low_passed_images(easy):
@@ -256,10 +256,10 @@ def test_g2d_blur_scope_all_trains_the_gan_on_the_low_passed_images(easy):
     are smooth like them; scored images pass the low-pass once; the easy split is separated."""
     train, test, is_outlier = easy
     method = _fit("g2d", train, threshold_iter=40, snapshots=2, cue_match=False)
-    assert method.blur_scope == "all" and method.input_blur == 2.0
+    assert method.blur_scope == "all" and method.input_blur == 3.0
     with pinned_threads(1):
         scores = method.score(test)
-        expected = -method.clf_(lowpass(test, 2.0)).detach().numpy()
+        expected = -method.clf_(lowpass(test, 3.0)).detach().numpy()
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
     assert roc_auc_score(is_outlier, scores) > 0.9
     # the samples of a GAN that learnt sharp bars carry more edge energy than those of one that learnt blurred bars
@@ -294,7 +294,7 @@ def test_g2d_default_negatives_are_not_separable_by_ink_or_edges(easy):
     train = easy[0]
     matched = _fit("g2d", train, threshold_iter=20, snapshots=2)
     unmatched = _fit("g2d", train, threshold_iter=20, snapshots=2, cue_match=False)
-    seen = lowpass(train, 2.0)
+    seen = lowpass(train, matched.input_blur)  # the images the GAN learnt
     assert low_level_separation(unmatched.negatives_, seen) > 0.2
     assert low_level_separation(matched.negatives_, seen) <= 0.1
     nearest = torch.cdist(matched.negatives_.flatten(1), seen.flatten(1)).min(1).values
