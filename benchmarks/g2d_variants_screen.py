@@ -142,7 +142,8 @@ def main(variant, digits, data_root, seed=0):
                           "kept": sorted(getattr(m, "snapshot_separation_", {}).items()), "seconds": round(time.time() - t, 1)}), flush=True)
 
 def summarize(jsonl_files, out):
-    """One row per variant: its AUROC per digit (mean over the seeds run), the mean over its digits, its mean difference from
+    """One row per variant: its AUROC per digit (mean over the seeds run), the mean over its digits (and over
+    its seed-0 runs alone), its mean difference from
     ``raw`` and from ``ocsvm`` over the digits both have, on how many digits no snapshot matched
     the inliers' ink and edges, and the largest ink/edge separation of its kept negatives from the
     images its GAN learnt where recorded (a later line of a (variant, digit) wins)."""
@@ -156,6 +157,8 @@ def summarize(jsonl_files, out):
     no_match = no_match[frame["seed"].eq(0).values]  # counted on seed 0, the seed every variant ran
     summary = pd.DataFrame({"digits": table.notna().sum(axis=1), "seeds": runs.groupby("variant")["seed"].nunique(),
                             "mean AUROC": table.mean(axis=1),
+                            # seed 0 alone, which every variant ran: compares variants run on different numbers of seeds
+                            "mean AUROC, seed 0": runs[runs["seed"].eq(0)].groupby("variant")["auroc"].mean(),
                             "digits with no ink/edge-matched snapshot": no_match.groupby(level=0).sum(min_count=1)})
     if "negatives_cue_separation" in frame:  # recorded since session 31; blank where not
         summary["largest negatives' ink/edge separation"] = frame["negatives_cue_separation"].groupby(level=0).max()
