@@ -105,16 +105,16 @@ def match_cues(negatives: torch.Tensor, inliers: torch.Tensor, steps: int = 26) 
     """Each negative given the ink and the edge energy of an inlier drawn at random: blended with its
     sigma-1 low-pass (alpha over [-1.5, 1], sharpening .. blurring; ink stays) until its edges/ink
     ratio is nearest that inlier's, then scaled to the inlier's ink, clamped to [0, 1]."""
+    def edges_per_ink(cues):
+        return torch.as_tensor(cues["edges"] / np.maximum(cues["ink"], 1e-8))
+
     target = low_level_cues(inliers[torch.randint(len(inliers), (len(negatives),))].cpu())
-    ratio = torch.as_tensor(target["edges"] / np.maximum(target["ink"], 1e-8))
     x, smooth = negatives.cpu().double(), lowpass(negatives.cpu(), 1.0).double()
+    detail = smooth - x
     alphas = torch.linspace(-1.5, 1.0, steps, dtype=torch.double)
-    ratios = []
-    for a in alphas:
-        cues = low_level_cues(x + a * (smooth - x))
-        ratios.append(torch.as_tensor(cues["edges"] / np.maximum(cues["ink"], 1e-8)))
-    best = alphas[(torch.stack(ratios, 1) - ratio[:, None]).abs().argmin(1)].view(-1, 1, 1, 1)
-    y = x + best * (smooth - x)
+    ratios = torch.stack([edges_per_ink(low_level_cues(x + a * detail)) for a in alphas], 1)
+    best = alphas[(ratios - edges_per_ink(target)[:, None]).abs().argmin(1)].view(-1, 1, 1, 1)
+    y = x + best * detail
     y = y * torch.as_tensor(target["ink"]).view(-1, 1, 1, 1) / y.mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-8)
     return y.clamp(0, 1).float()
 
