@@ -9,8 +9,8 @@ snapshots. Session 30 added the low-pass variants: ``lowpass``/``lowpass2``/``lo
 of G2D (GAN, classifier, scoring) on images blurred with sigma 1 / 2 / 3; ``lowpass2-clf`` (and
 ``-clf`` at sigma 1, 3) trains the GAN on the images as they are and low-passes only what the
 classifier sees (inliers, negatives, scored images), i.e. ``input_blur`` 1 / 2 / 3: the design
-adopted as session 30's default (``input_blur=2.0``); ``default`` is always today's default and ``raw`` issue 19's first; ``ocsvm`` and
-``ocsvm-lowpass2`` are the reference on the same split, without and with the filter. Session 31
+adopted as session 30's default (``input_blur=2.0``); ``default`` is always today's default and
+``raw`` issue 19's first; ``ocsvm`` and ``ocsvm-lowpass2`` are the reference on the same split, without and with the filter. Session 31
 added cue matching (``cue_match``: each negative given a random inlier's ink and edge energy):
 ``lowpass2-cuematch`` is ``lowpass2`` with every snapshot and cue-matched negatives, adopted as the
 default (``blur_scope="all"``, ``cue_match=True``, ``match_band=None``); ``-T800`` trains its GAN
