@@ -15,8 +15,13 @@ added cue matching (``cue_match``: each negative given a random inlier's ink and
 ``lowpass2-cuematch`` is ``lowpass2`` with every snapshot and cue-matched negatives, adopted as the
 default (``blur_scope="all"``, ``cue_match=True``, ``match_band=None``); ``-T800`` trains its GAN
 twice as long, ``-T200`` half as long (4 snapshots); ``lowpass3-cuematch`` low-passes with sigma 3,
-``lowpass4-cuematch`` (session 32) with sigma 4; session 32 adopted sigma 3 as the default;
-``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
+``lowpass4-cuematch`` (session 32) with sigma 4; session 32 adopted sigma 3 as the default.
+Session 33 screened the classifier on session 32's default (``S32``, whose two-layer classifier
+``CLF2`` every earlier variant pins): ``sigma3-clf-wide`` (32-64), ``-narrow`` (8-16), ``-deep``
+(16-32-64, three stride-2 layers: the depth of the authors' critic, adopted as the default),
+``-deep4`` (16-32-64-128), ``-long`` (10 epochs), ``-short`` (1 epoch, at least 100 steps),
+``sigma3-deep-both`` (the GAN's critic three layers deep too) and ``sigma3-nocue`` (no cue matching).
+Session 31's ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
 with the kept negatives' ink/edge separation from the images the GAN learnt (0 = none):
 
@@ -30,8 +35,6 @@ from sklearn.metrics import roc_auc_score
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.seeding import seed_everything, pinned_threads
 from novelbench.methods.g2d import G2D, low_level_cues, low_level_separation, lowpass
-from novelbench.methods.dcgan import DCGANCritic
-from novelbench.methods.training import train_module
 from novelbench.registry import METHODS
 
 def blur(x, sigma):
@@ -52,10 +55,7 @@ class BlurAug(G2D):
         sig = 0.5 + torch.rand(len(images))
         pos = torch.cat([images, blur(images, sig)])
         neg = torch.cat([negatives, negatives])
-        self.clf_ = DCGANCritic(images.shape[1], images.shape[-1], tuple(self.clf_widths))
-        x = torch.cat([pos, neg]); y = torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))])
-        train_module(self.clf_, (x, y), lambda xb, yb: F.binary_cross_entropy_with_logits(self.clf_(xb).float(), yb),
-                     epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=dev, min_steps=self.min_steps)
+        self._train_classifier(torch.cat([pos, neg]), torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))]))
         return self
 
 class LowPassBoth(G2D):
@@ -79,9 +79,11 @@ class LowPassOCSVM(OCSVM):
 # LOWPASS(sigma) is RAW run wholly on low-passed images (the GAN, the classifier, the scored images:
 # ``blur_scope="all"``), the session-30 ``lowpass*`` variants, once a subclass that blurred before G2D did.
 # S31 is session 31's default (the whole of G2D low-passed with sigma 2, cue-matched negatives, every snapshot).
-RAW = {"input_blur": None, "match_band": 0.2, "cue_match": False}
-S30 = {"input_blur": 2.0, "blur_scope": "classifier", "match_band": 0.2, "cue_match": False}
-S31 = {"input_blur": 2.0, "blur_scope": "all", "match_band": None, "cue_match": True}
+CLF2 = {"clf_widths": (16, 32)}  # the classifier of every default up to session 32: two stride-2 layers
+RAW = {"input_blur": None, "match_band": 0.2, "cue_match": False, **CLF2}
+S30 = {"input_blur": 2.0, "blur_scope": "classifier", "match_band": 0.2, "cue_match": False, **CLF2}
+S31 = {"input_blur": 2.0, "blur_scope": "all", "match_band": None, "cue_match": True, **CLF2}
+S32 = {**S31, "input_blur": 3.0}  # session 32's default
 def LOWPASS(sigma):
     return {**RAW, "input_blur": sigma, "blur_scope": "all"}
 
@@ -112,6 +114,14 @@ VARIANTS = {
     "lowpass2-cuematch-T200": (G2D, {**S31, "threshold_iter": 200, "snapshots": 4}),
     "lowpass3-cuematch": (G2D, {**S31, "input_blur": 3.0}),  # = default since session 32
     "lowpass4-cuematch": (G2D, {**S31, "input_blur": 4.0}),
+    "sigma3-clf-wide": (G2D, {**S32, "clf_widths": (32, 64)}),
+    "sigma3-clf-deep": (G2D, {**S32, "clf_widths": (16, 32, 64)}),
+    "sigma3-clf-long": (G2D, {**S32, "clf_epochs": 10}),
+    "sigma3-clf-deep4": (G2D, {**S32, "clf_widths": (16, 32, 64, 128)}),
+    "sigma3-deep-both": (G2D, {**S32, "clf_widths": (16, 32, 64), "critic_widths": (16, 32, 64)}),
+    "sigma3-clf-narrow": (G2D, {**S32, "clf_widths": (8, 16)}),
+    "sigma3-clf-short": (G2D, {**S32, "clf_epochs": 1, "min_steps": 100}),
+    "sigma3-nocue": (G2D, {**S32, "cue_match": False}),
     "ocsvm": (OCSVM, {}),
     "ocsvm-lowpass2": (LowPassOCSVM, {}),  # the reference to beat, on the same split
 }
@@ -136,8 +146,7 @@ def main(variant, digits, data_root, seed=0):
         # how well ink or edges alone separate the kept negatives from the images the GAN saw (0 = not at all)
         neg_sep = None
         if isinstance(m, G2D):
-            seen = lowpass(imgs[fit_idx], m.input_blur) if m.blur_scope == "all" else imgs[fit_idx]
-            neg_sep = round(low_level_separation(m.negatives_, seen), 4)
+            neg_sep = round(low_level_separation(m.negatives_, m.learnt_images(imgs[fit_idx])), 4)
         print(json.dumps({"variant": variant, "digit": d, "seed": seed, "auroc": round(auc, 4), "ink_auroc": round(ink, 4), "negatives_cue_separation": neg_sep,
                           "kept": sorted(getattr(m, "snapshot_separation_", {}).items()), "seconds": round(time.time() - t, 1)}), flush=True)
 

@@ -294,7 +294,7 @@ def test_g2d_default_negatives_are_not_separable_by_ink_or_edges(easy):
     train = easy[0]
     matched = _fit("g2d", train, threshold_iter=20, snapshots=2)
     unmatched = _fit("g2d", train, threshold_iter=20, snapshots=2, cue_match=False)
-    seen = lowpass(train, matched.input_blur)  # the images the GAN learnt
+    seen = matched.learnt_images(train)
     assert low_level_separation(unmatched.negatives_, seen) > 0.2
     assert low_level_separation(matched.negatives_, seen) <= 0.1
     nearest = torch.cdist(matched.negatives_.flatten(1), seen.flatten(1)).min(1).values

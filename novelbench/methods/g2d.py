@@ -1,8 +1,9 @@
 """G2D: Generate to Detect Anomaly (Pourreza et al., WACV 2021; arXiv 2006.11629).
 
 0. With ``input_blur`` (a number, the default 3.0, chosen on MNIST's training split; ours;
-   ``None``: the paper's raw images) every image passes a Gaussian low-pass of that sigma in pixels (torchvision's ``gaussian_blur``,
-   kernel ``2 * ceil(2 * sigma) + 1``): with ``blur_scope="all"`` (the default) before anything
+   ``None``: the paper's raw images) every image passes a Gaussian low-pass of that sigma in
+   pixels (torchvision's ``gaussian_blur``, kernel ``2 * ceil(2 * sigma) + 1``): with
+   ``blur_scope="all"`` (the default) before anything
    else, so the GAN learns the low-passed inliers and the classifier and scores see them too; with
    ``"classifier"`` (session 30's default) only what the classifier sees (inliers, the GAN's
    negatives, scored images). Stroke sharpness and the GAN's pixel texture then no longer tell
@@ -31,7 +32,11 @@
 3. A binary classifier of the critic's shape (``DCGANCritic`` with ``clf_widths``: strided
    convolutions, a linear map of the whole final feature map to one logit) is trained on inliers
    (label 1) vs the irregular samples (label 0) with binary cross-entropy (Adam, ``clf_epochs``
-   epochs, at least ``min_steps`` steps).
+   epochs, at least ``min_steps`` steps). The default ``clf_widths=(16, 32, 64)`` has the depth of
+   the authors' critic (three stride-2 layers, 256-512-1024) at a sixteenth of its width; it was
+   chosen on MNIST's training split in session 33 (``benchmarks/g2d_variants_screen.py``), where
+   the two-layer classifier of the earlier defaults, ``(16, 32)``, and wider, narrower, longer- or
+   shorter-trained ones were screened too.
 4. Score = the classifier's novelty logit, ``-logit(inlier)`` (higher = more novel); ``predict``
    is sigmoid(logit) > 0.5 (True = inlier).
 
@@ -132,7 +137,7 @@ class G2D(Detector):
     name = "g2d"
     resumable = True  # the WGAN-GP loop (checkpoint.step_saver) and the classifier's train_module resume from checkpoints
     summary = "generate to detect: early WGAN-GP generator snapshots as irregular negatives + binary CNN classifier"
-    test_params = {"gen_widths": (16, 8), "critic_widths": (8, 16), "clf_widths": (8, 16), "threshold_iter": 10, "snapshots": 2,
+    test_params = {"gen_widths": (16, 8), "critic_widths": (8, 16), "clf_widths": (8, 16, 32), "threshold_iter": 10, "snapshots": 2,
                    "gan_batch_size": 16, "clf_epochs": 1, "min_steps": 30, "batch_size": 32}
     _parameter_constraints = {
         "z_dim": [POSITIVE_INT], "gen_widths": [tuple, list], "critic_widths": [tuple, list], "clf_widths": [tuple, list],
@@ -150,7 +155,7 @@ class G2D(Detector):
         z_dim: int = 100,
         gen_widths: tuple[int, ...] = (32, 16),
         critic_widths: tuple[int, ...] = (16, 32),
-        clf_widths: tuple[int, ...] = (16, 32),
+        clf_widths: tuple[int, ...] = (16, 32, 64),
         threshold_iter: int = 400,
         snapshots: int = 8,
         n_negatives: int | None = None,
@@ -280,28 +285,34 @@ class G2D(Detector):
         counts = [n_negatives // k + (i < n_negatives % k) for i in range(k)]
         return {it: cnt for it, cnt in zip(its, counts) if cnt}
 
-    # -- contract -----------------------------------------------------------------------------
-    def fit(self, images: torch.Tensor) -> "G2D":
-        self.device_ = dev = resolve_device(self.device)
-        images = images.float()
-        n_neg = self.n_negatives or len(images)
-        blur_all = self.blur_scope == "all"
-        seen = lowpass(images, self.input_blur) if blur_all else images  # the images the GAN learns
-        negatives = self._train_gan(seen.to(dev), n_neg)
-        if self.cue_match:
-            negatives = match_cues(negatives, seen)
-        self.negatives_ = negatives[torch.linspace(0, len(negatives) - 1, min(PANEL_KEEP, len(negatives))).round().long()]
-        self.clf_ = DCGANCritic(images.shape[1], images.shape[-1], tuple(self.clf_widths))
-        # the classifier sees every image through the low-pass once: the GAN's samples already are
-        x = torch.cat([seen, negatives]) if blur_all else lowpass(torch.cat([images, negatives]), self.input_blur)
-        y = torch.cat([torch.ones(len(images)), torch.zeros(len(negatives))])
+    # -- step 3: the classifier -----------------------------------------------------------------
+    def _train_classifier(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """``clf_`` trained on images ``x`` (as the classifier sees them) with labels ``y`` (1 = inlier)."""
+        self.clf_ = DCGANCritic(x.shape[1], x.shape[-1], tuple(self.clf_widths))
         history = train_module(
             self.clf_, (x, y), lambda xb, yb: F.binary_cross_entropy_with_logits(self.clf_(xb).float(), yb),
-            epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=dev, min_steps=self.min_steps,
+            epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=self.device_, min_steps=self.min_steps,
         )
         self.clf_loss_history_ = history
         for epoch, loss in enumerate(history, 1):
             check_finite(loss, "the classifier loss", f"classifier epoch {epoch}")
+
+    # -- contract -----------------------------------------------------------------------------
+    def learnt_images(self, images: torch.Tensor) -> torch.Tensor:
+        """The images as the GAN learns them: low-passed with ``blur_scope="all"``, else as they are."""
+        return lowpass(images, self.input_blur) if self.blur_scope == "all" else images
+
+    def fit(self, images: torch.Tensor) -> "G2D":
+        self.device_ = dev = resolve_device(self.device)
+        images = images.float()
+        seen = self.learnt_images(images)
+        negatives = self._train_gan(seen.to(dev), self.n_negatives or len(images))
+        if self.cue_match:
+            negatives = match_cues(negatives, seen)
+        self.negatives_ = negatives[torch.linspace(0, len(negatives) - 1, min(PANEL_KEEP, len(negatives))).round().long()]
+        # the classifier sees every image through the low-pass once: the GAN's samples already are
+        x = torch.cat([seen, negatives]) if self.blur_scope == "all" else lowpass(torch.cat([images, negatives]), self.input_blur)
+        self._train_classifier(x, torch.cat([torch.ones(len(images)), torch.zeros(len(negatives))]))
         check_not_constant(self._logits(images[:CHECK_IMAGES]), "the classifier logit on the training images")
         return self
 
