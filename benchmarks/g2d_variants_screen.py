@@ -19,8 +19,9 @@ twice as long, ``-T200`` half as long (4 snapshots); ``lowpass3-cuematch`` low-p
 Session 33 screened the classifier on session 32's default (``S32``, whose two-layer classifier
 ``CLF2`` every earlier variant pins): ``sigma3-clf-wide`` (32-64), ``-narrow`` (8-16), ``-deep``
 (16-32-64, three stride-2 layers: the depth of the authors' critic, adopted as the default),
-``-deep4`` (16-32-64-128), ``-long`` (10 epochs), ``-short`` (1 epoch, at least 100 steps),
-``sigma3-deep-both`` (the GAN's critic three layers deep too) and ``sigma3-nocue`` (no cue matching).
+``-long`` (10 epochs), ``-short`` (1 epoch, at least 100 steps), ``sigma3-deep-ens3`` (three ``-deep``
+classifiers on the same negatives, scoring with their mean logit) and ``sigma3-nocue`` (no cue
+matching); ``--threads 2`` re-runs a line with two CPU threads, the screen's own stability twin.
 Session 31's ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
 with the kept negatives' ink/edge separation from the images the GAN learnt (0 = none):
@@ -62,6 +63,24 @@ class LowPassBoth(G2D):
     """G2D on low-passed images whose negatives go through the same filter too (so do the snapshot filter's samples)."""
     def _generate(self, n):
         return lowpass(super()._generate(n), self.input_blur)
+
+class MeanLogit(torch.nn.Module):
+    """Classifiers that score as one: the mean of their logits."""
+    def __init__(self, members):
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+    def forward(self, x):
+        return torch.stack([m(x) for m in self.members]).mean(0)
+
+class Ensemble(G2D):
+    """Three classifiers, one after another (each its own initialisation and batch order), on the
+    same inliers and negatives; they score with their mean logit."""
+    def _train_classifier(self, x, y):
+        members = []
+        for _ in range(3):
+            super()._train_classifier(x, y)
+            members.append(self.clf_)
+        self.clf_ = MeanLogit(members)
 
 OCSVM = METHODS.plugin("ocsvm").cls
 
@@ -117,8 +136,7 @@ VARIANTS = {
     "sigma3-clf-wide": (G2D, {**S32, "clf_widths": (32, 64)}),
     "sigma3-clf-deep": (G2D, {**S32, "clf_widths": (16, 32, 64)}),
     "sigma3-clf-long": (G2D, {**S32, "clf_epochs": 10}),
-    "sigma3-clf-deep4": (G2D, {**S32, "clf_widths": (16, 32, 64, 128)}),
-    "sigma3-deep-both": (G2D, {**S32, "clf_widths": (16, 32, 64), "critic_widths": (16, 32, 64)}),
+    "sigma3-deep-ens3": (Ensemble, {**S32, "clf_widths": (16, 32, 64)}),
     "sigma3-clf-narrow": (G2D, {**S32, "clf_widths": (8, 16)}),
     "sigma3-clf-short": (G2D, {**S32, "clf_epochs": 1, "min_steps": 100}),
     "sigma3-nocue": (G2D, {**S32, "cue_match": False}),
@@ -126,7 +144,7 @@ VARIANTS = {
     "ocsvm-lowpass2": (LowPassOCSVM, {}),  # the reference to beat, on the same split
 }
 
-def main(variant, digits, data_root, seed=0):
+def main(variant, digits, data_root, seed=0, threads=1):
     data = load_dataset("mnist", {"data_root": data_root, "download": False, "image_size": None})
     tr = data.splits["train"]
     imgs, labels = tr.images.float() / 255, np.asarray(tr.labels)
@@ -135,7 +153,7 @@ def main(variant, digits, data_root, seed=0):
         rng = np.random.default_rng(100 + d)
         own = rng.permutation(np.flatnonzero(labels == d)); other = rng.permutation(np.flatnonzero(labels != d))[:1000]
         fit_idx, held = own[:4000], own[4000:5000]
-        with pinned_threads(1):
+        with pinned_threads(threads):
             seed_everything(seed)
             t = time.time()
             m = cls(**({"device": "cpu"} if issubclass(cls, G2D) else {}), **params).fit(imgs[fit_idx])
@@ -147,18 +165,26 @@ def main(variant, digits, data_root, seed=0):
         neg_sep = None
         if isinstance(m, G2D):
             neg_sep = round(low_level_separation(m.negatives_, m.learnt_images(imgs[fit_idx])), 4)
-        print(json.dumps({"variant": variant, "digit": d, "seed": seed, "auroc": round(auc, 4), "ink_auroc": round(ink, 4), "negatives_cue_separation": neg_sep,
+        print(json.dumps({"variant": variant, "digit": d, "seed": seed, "threads": threads, "auroc": round(auc, 4), "ink_auroc": round(ink, 4), "negatives_cue_separation": neg_sep,
                           "kept": sorted(getattr(m, "snapshot_separation_", {}).items()), "seconds": round(time.time() - t, 1)}), flush=True)
 
 def summarize(jsonl_files, out):
     """One row per variant: its AUROC per digit (mean over the seeds run), the mean over its digits (and over
     its seed-0 runs alone), its mean difference from
-    ``raw`` and from ``ocsvm`` over the digits both have, on how many digits no snapshot matched
+    ``raw`` and from ``ocsvm`` over the digits both have (and from ``lowpass3-cuematch``, session 32's
+    default, on seed 0), on how many digits no snapshot matched
     the inliers' ink and edges, and the largest ink/edge separation of its kept negatives from the
-    images its GAN learnt where recorded (a later line of a (variant, digit) wins)."""
+    images its GAN learnt where recorded, and the largest AUROC change of a (digit, seed) run again with
+    two CPU threads (``--threads 2``) where that was run (a later line of a (variant, digit, seed,
+    threads) wins)."""
     import pandas as pd
     lines = [json.loads(l) for f in jsonl_files for l in open(f) if l.startswith("{")]
-    runs = pd.DataFrame(lines).drop_duplicates(["variant", "digit", "seed"], keep="last")
+    every = pd.DataFrame(lines)
+    every["threads"] = every["threads"].fillna(1).astype(int) if "threads" in every else 1  # recorded since session 33
+    every = every.drop_duplicates(["variant", "digit", "seed", "threads"], keep="last")
+    runs = every[every["threads"].eq(1)]  # the tables: one thread, as every variant ran
+    # the same (variant, digit, seed) with two threads: how far a different summation order moves it
+    twins = every.pivot_table(index=["variant", "digit", "seed"], columns="threads", values="auroc")
     table = runs.pivot_table(index="variant", columns="digit", values="auroc", aggfunc="mean")  # mean over seeds
     frame = runs.set_index("variant")
     # no snapshot within match_band 0.2 of chance (so the negatives came from the closest, separable one); blank: none measured
@@ -173,6 +199,11 @@ def summarize(jsonl_files, out):
         summary["largest negatives' ink/edge separation"] = frame["negatives_cue_separation"].groupby(level=0).max()
     for ref in ("raw", "ocsvm"):
         summary[f"minus {ref} (same digits)"] = (table - table.loc[ref]).mean(axis=1)
+    # session 33's variants change session 32's default (run on seeds 0 and 1): compared on seed 0, which both ran
+    seed0 = runs[runs["seed"].eq(0)].pivot_table(index="variant", columns="digit", values="auroc")
+    summary["minus lowpass3-cuematch, seed 0 (same digits)"] = (seed0 - seed0.loc["lowpass3-cuematch"]).mean(axis=1)
+    if 2 in twins:
+        summary["largest threads-2 change"] = (twins[2] - twins[1]).abs().groupby(level=0).max()
     summary = summary.join(table.rename(columns=lambda d: f"digit {d}")).sort_values("mean AUROC")
     summary.reset_index().to_csv(out, index=False, float_format="%.4f")
     print(summary.round(3).to_string())
@@ -183,12 +214,13 @@ if __name__ == "__main__":
     parser.add_argument("digits", nargs="?", help="comma list, e.g. 3,8")
     parser.add_argument("--data-root")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (2: the stability twin of a 1-thread line)")
     parser.add_argument("--summarize", nargs="+", metavar="JSONL", help="instead of running: tabulate these outputs into --out CSV")
     parser.add_argument("--out", help="the CSV --summarize writes")
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize, args.out)
     elif args.variant and args.digits and args.data_root:
-        main(args.variant, [int(x) for x in args.digits.split(",")], args.data_root, args.seed)
+        main(args.variant, [int(x) for x in args.digits.split(",")], args.data_root, args.seed, args.threads)
     else:
         parser.error("give VARIANT DIGITS --data-root DATA, or --summarize JSONL... --out CSV")
