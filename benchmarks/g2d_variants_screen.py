@@ -131,7 +131,7 @@ VARIANTS = {
     "lowpass2-cuematch": (G2D, S31),
     "lowpass2-cuematch-T800": (G2D, {**S31, "threshold_iter": 800, "snapshots": 16}),
     "lowpass2-cuematch-T200": (G2D, {**S31, "threshold_iter": 200, "snapshots": 4}),
-    "lowpass3-cuematch": (G2D, {**S31, "input_blur": 3.0}),  # = default since session 32
+    "lowpass3-cuematch": (G2D, S32),  # session 32's default
     "lowpass4-cuematch": (G2D, {**S31, "input_blur": 4.0}),
     "sigma3-clf-wide": (G2D, {**S32, "clf_widths": (32, 64)}),
     "sigma3-clf-deep": (G2D, {**S32, "clf_widths": (16, 32, 64)}),
@@ -186,21 +186,21 @@ def summarize(jsonl_files, out):
     # the same (variant, digit, seed) with two threads: how far a different summation order moves it
     twins = every.pivot_table(index=["variant", "digit", "seed"], columns="threads", values="auroc")
     table = runs.pivot_table(index="variant", columns="digit", values="auroc", aggfunc="mean")  # mean over seeds
+    # seed 0 alone, which every variant ran: compares variants run on different numbers of seeds
+    seed0 = runs[runs["seed"].eq(0)].pivot_table(index="variant", columns="digit", values="auroc")
     frame = runs.set_index("variant")
     # no snapshot within match_band 0.2 of chance (so the negatives came from the closest, separable one); blank: none measured
     no_match = frame["kept"].map(lambda kept: float(min(sep for _, sep in kept) > 0.2) if kept else np.nan)
     no_match = no_match[frame["seed"].eq(0).values]  # counted on seed 0, the seed every variant ran
     summary = pd.DataFrame({"digits": table.notna().sum(axis=1), "seeds": runs.groupby("variant")["seed"].nunique(),
                             "mean AUROC": table.mean(axis=1),
-                            # seed 0 alone, which every variant ran: compares variants run on different numbers of seeds
-                            "mean AUROC, seed 0": runs[runs["seed"].eq(0)].groupby("variant")["auroc"].mean(),
+                            "mean AUROC, seed 0": seed0.mean(axis=1),
                             "digits with no ink/edge-matched snapshot": no_match.groupby(level=0).sum(min_count=1)})
     if "negatives_cue_separation" in frame:  # recorded since session 31; blank where not
         summary["largest negatives' ink/edge separation"] = frame["negatives_cue_separation"].groupby(level=0).max()
     for ref in ("raw", "ocsvm"):
         summary[f"minus {ref} (same digits)"] = (table - table.loc[ref]).mean(axis=1)
     # session 33's variants change session 32's default (run on seeds 0 and 1): compared on seed 0, which both ran
-    seed0 = runs[runs["seed"].eq(0)].pivot_table(index="variant", columns="digit", values="auroc")
     summary["minus lowpass3-cuematch, seed 0 (same digits)"] = (seed0 - seed0.loc["lowpass3-cuematch"]).mean(axis=1)
     if 2 in twins:
         summary["largest threads-2 change"] = (twins[2] - twins[1]).abs().groupby(level=0).max()
