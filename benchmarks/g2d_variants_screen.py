@@ -20,7 +20,8 @@ Session 33 screened the classifier on session 32's default (``S32``, whose two-l
 ``CLF2`` every earlier variant pins): ``sigma3-clf-wide`` (32-64), ``-narrow`` (8-16), ``-deep``
 (16-32-64, three stride-2 layers: the depth of the authors' critic, adopted as the default),
 ``-long`` (10 epochs), ``-short`` (1 epoch, at least 100 steps), ``sigma3-deep-ens3`` (three ``-deep``
-classifiers on the same negatives, scoring with their mean logit) and ``sigma3-nocue`` (no cue
+classifiers on the same negatives, scoring with their mean logit: ``classifiers=3``, adopted as the
+default in session 34; screened as a subclass that did the same, bit for bit) and ``sigma3-nocue`` (no cue
 matching); ``--threads 2`` re-runs a line with two CPU threads, the screen's own stability twin.
 Session 31's ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
@@ -64,24 +65,6 @@ class LowPassBoth(G2D):
     def _generate(self, n):
         return lowpass(super()._generate(n), self.input_blur)
 
-class MeanLogit(torch.nn.Module):
-    """Classifiers that score as one: the mean of their logits."""
-    def __init__(self, members):
-        super().__init__()
-        self.members = torch.nn.ModuleList(members)
-    def forward(self, x):
-        return torch.stack([m(x) for m in self.members]).mean(0)
-
-class Ensemble(G2D):
-    """Three classifiers, one after another (each its own initialisation and batch order), on the
-    same inliers and negatives; they score with their mean logit."""
-    def _train_classifier(self, x, y):
-        members = []
-        for _ in range(3):
-            super()._train_classifier(x, y)
-            members.append(self.clf_)
-        self.clf_ = MeanLogit(members)
-
 OCSVM = METHODS.plugin("ocsvm").cls
 
 class LowPassOCSVM(OCSVM):
@@ -98,7 +81,7 @@ class LowPassOCSVM(OCSVM):
 # LOWPASS(sigma) is RAW run wholly on low-passed images (the GAN, the classifier, the scored images:
 # ``blur_scope="all"``), the session-30 ``lowpass*`` variants, once a subclass that blurred before G2D did.
 # S31 is session 31's default (the whole of G2D low-passed with sigma 2, cue-matched negatives, every snapshot).
-CLF2 = {"clf_widths": (16, 32)}  # the classifier of every default up to session 32: two stride-2 layers
+CLF2 = {"clf_widths": (16, 32), "classifiers": 1}  # the classifier of every default up to session 32: one, two stride-2 layers
 RAW = {"input_blur": None, "match_band": 0.2, "cue_match": False, **CLF2}
 S30 = {"input_blur": 2.0, "blur_scope": "classifier", "match_band": 0.2, "cue_match": False, **CLF2}
 S31 = {"input_blur": 2.0, "blur_scope": "all", "match_band": None, "cue_match": True, **CLF2}
@@ -136,7 +119,7 @@ VARIANTS = {
     "sigma3-clf-wide": (G2D, {**S32, "clf_widths": (32, 64)}),
     "sigma3-clf-deep": (G2D, {**S32, "clf_widths": (16, 32, 64)}),
     "sigma3-clf-long": (G2D, {**S32, "clf_epochs": 10}),
-    "sigma3-deep-ens3": (Ensemble, {**S32, "clf_widths": (16, 32, 64)}),
+    "sigma3-deep-ens3": (G2D, {**S32, "clf_widths": (16, 32, 64), "classifiers": 3}),  # adopted in session 34
     "sigma3-clf-narrow": (G2D, {**S32, "clf_widths": (8, 16)}),
     "sigma3-clf-short": (G2D, {**S32, "clf_epochs": 1, "min_steps": 100}),
     "sigma3-nocue": (G2D, {**S32, "cue_match": False}),

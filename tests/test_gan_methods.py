@@ -267,6 +267,23 @@ def test_g2d_blur_scope_all_trains_the_gan_on_the_low_passed_images(easy):
     assert low_level_cues(method.negatives_)["edges"].mean() < low_level_cues(raw.negatives_)["edges"].mean()
 
 
+def test_g2d_classifiers_score_with_their_mean_logit(easy):
+    """``classifiers`` classifiers, each its own initialisation, are trained on the same images and
+    score with the mean of their logits; one alone is the earlier defaults' single classifier."""
+    train, test, is_outlier = easy
+    method = _fit("g2d", train, classifiers=3)
+    members = list(method.clf_.members)
+    assert len(members) == 3 and len(method.clf_loss_history_) == 3
+    assert not torch.equal(members[0].head.weight, members[1].head.weight)
+    with pinned_threads(1):
+        scores = method.score(test)
+        expected = -torch.stack([m(lowpass(test, 3.0)) for m in members]).mean(0).detach().numpy()
+    np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
+    assert roc_auc_score(is_outlier, scores) > 0.9
+    assert len(_fit("g2d", train, classifiers=1).clf_.members) == 1
+    assert get_method("g2d").classifiers == 3 and get_method("g2d-paper").classifiers == 1
+
+
 def test_match_cues_gives_each_negative_an_inliers_ink_and_edges():
     """Bright, noisy negatives (separable from the inliers by ink and by edges alone) come out of
     ``match_cues`` within 0.1 of chance on both cues; their ink and edges lie within the inliers' range."""

@@ -19,7 +19,7 @@ from novelbench.registry import register_preset
 
 AUTHORS_NETWORKS = dict(gen_widths=(1024, 512, 256), critic_widths=(256, 512, 1024), clf_widths=(256, 512, 1024),
                         threshold_iter=2000, gan_batch_size=64, gan_lr=1e-4, critic_steps=5, match_band=None,
-                        input_blur=None, cue_match=False)
+                        input_blur=None, cue_match=False, classifiers=1)
 
 register_preset("g2d-paper", G2D, **AUTHORS_NETWORKS,
                 summary="G2D with the authors' DCGAN generator (1024-512-256) and critic (256-512-1024); GPU-sized")
