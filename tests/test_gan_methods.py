@@ -269,7 +269,7 @@ def test_g2d_blur_scope_all_trains_the_gan_on_the_low_passed_images(easy):
 
 def test_g2d_classifiers_score_with_their_mean_logit(easy):
     """``classifiers`` classifiers, each its own initialisation, are trained on the same images and
-    score with the mean of their logits; one alone is the earlier defaults' single classifier."""
+    score with the mean of their logits; ``classifiers=1`` trains one (``g2d-paper``'s setting)."""
     train, test, is_outlier = easy
     method = _fit("g2d", train, classifiers=3)
     members = list(method.clf_.members)
