@@ -136,10 +136,15 @@ def test_an_interrupted_trial_resumes_to_the_uninterrupted_rows(tmp_path, monkey
     assert not (tmp_path / "checkpoints" / trial.trial_id).exists()
 
 
-@pytest.mark.parametrize("kill_at", [3, 10, 13])  # mid-WGAN-GP, its last generator iteration, the classifier's loop
+# mid-WGAN-GP, its last generator iteration, the first classifier's loop, the second's
+G2D_KILLS = {3: ["train-0"], 10: ["train-0"], 13: ["train-0", "train-1"], 50: ["train-0", "train-1", "train-2"]}
+
+
+@pytest.mark.parametrize("kill_at", G2D_KILLS)
 def test_g2d_killed_anywhere_resumes_to_the_uninterrupted_rows(tmp_path, monkeypatch, kill_at):
     """G2D's hand-written WGAN-GP loop (10 generator iterations in its test parameters, saved at
-    each) keeps its batch order, history and generator snapshots; the classifier follows it."""
+    each) keeps its batch order, history and generator snapshots; its classifiers (two in its test
+    parameters), each a loop of its own, follow it."""
     (trial,) = _trials(tmp_path, "g2d")
     full = runner.run_trials([trial], ResultStore(tmp_path / "full")).table
     count = kill_after(monkeypatch, kill_at)
@@ -151,7 +156,7 @@ def test_g2d_killed_anywhere_resumes_to_the_uninterrupted_rows(tmp_path, monkeyp
     count[0] = -10**6
     loaded = record_loads(monkeypatch)
     result = runner.run_trials([trial], store)
-    assert [key for key, state in loaded if state is not None] == (["train-0"] if kill_at <= 10 else ["train-0", "train-1"])
+    assert [key for key, state in loaded if state is not None] == G2D_KILLS[kill_at]
     pd.testing.assert_frame_equal(result.table.drop(columns=VOLATILE), full.drop(columns=VOLATILE))
 
 
