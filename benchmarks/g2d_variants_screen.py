@@ -22,7 +22,8 @@ Session 33 screened the classifier on session 32's default (``S32``, whose two-l
 ``-long`` (10 epochs), ``-short`` (1 epoch, at least 100 steps), ``sigma3-deep-ens3`` (three ``-deep``
 classifiers on the same negatives, scoring with their mean logit: ``classifiers=3``, adopted as the
 default in session 34; screened as a subclass that did the same, bit for bit), ``sigma3-deep-ens5``
-(five of them; session 34) and ``sigma3-nocue`` (no cue
+(five of them; session 34), ``sigma3-ens3-neg2`` (three, with twice as many negatives as the
+screen's 4,000 inliers; session 34) and ``sigma3-nocue`` (no cue
 matching); ``--threads 2`` re-runs a line with two CPU threads, the screen's own stability twin.
 Session 31's ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
@@ -122,6 +123,7 @@ VARIANTS = {
     "sigma3-clf-long": (G2D, {**S32, "clf_epochs": 10}),
     "sigma3-deep-ens3": (G2D, {**S32, "clf_widths": (16, 32, 64), "classifiers": 3}),  # adopted in session 34
     "sigma3-deep-ens5": (G2D, {**S32, "clf_widths": (16, 32, 64), "classifiers": 5}),
+    "sigma3-ens3-neg2": (G2D, {**S32, "clf_widths": (16, 32, 64), "classifiers": 3, "n_negatives": 8000}),
     "sigma3-clf-narrow": (G2D, {**S32, "clf_widths": (8, 16)}),
     "sigma3-clf-short": (G2D, {**S32, "clf_epochs": 1, "min_steps": 100}),
     "sigma3-nocue": (G2D, {**S32, "cue_match": False}),
