@@ -88,6 +88,7 @@ RAW = {"input_blur": None, "match_band": 0.2, "cue_match": False, **CLF2}
 S30 = {"input_blur": 2.0, "blur_scope": "classifier", "match_band": 0.2, "cue_match": False, **CLF2}
 S31 = {"input_blur": 2.0, "blur_scope": "all", "match_band": None, "cue_match": True, **CLF2}
 S32 = {**S31, "input_blur": 3.0}  # session 32's default
+S33 = {**S32, "clf_widths": (16, 32, 64)}  # session 33's default: one three-layer classifier
 def LOWPASS(sigma):
     return {**RAW, "input_blur": sigma, "blur_scope": "all"}
 
@@ -119,11 +120,11 @@ VARIANTS = {
     "lowpass3-cuematch": (G2D, S32),  # session 32's default
     "lowpass4-cuematch": (G2D, {**S31, "input_blur": 4.0}),
     "sigma3-clf-wide": (G2D, {**S32, "clf_widths": (32, 64)}),
-    "sigma3-clf-deep": (G2D, {**S32, "clf_widths": (16, 32, 64)}),
+    "sigma3-clf-deep": (G2D, S33),
     "sigma3-clf-long": (G2D, {**S32, "clf_epochs": 10}),
-    "sigma3-deep-ens3": (G2D, {**S32, "clf_widths": (16, 32, 64), "classifiers": 3}),  # adopted in session 34
-    "sigma3-deep-ens5": (G2D, {**S32, "clf_widths": (16, 32, 64), "classifiers": 5}),
-    "sigma3-ens3-neg2": (G2D, {**S32, "clf_widths": (16, 32, 64), "classifiers": 3, "n_negatives": 8000}),
+    "sigma3-deep-ens3": (G2D, {**S33, "classifiers": 3}),  # adopted in session 34
+    "sigma3-deep-ens5": (G2D, {**S33, "classifiers": 5}),
+    "sigma3-ens3-neg2": (G2D, {**S33, "classifiers": 3, "n_negatives": 8000}),
     "sigma3-clf-narrow": (G2D, {**S32, "clf_widths": (8, 16)}),
     "sigma3-clf-short": (G2D, {**S32, "clf_epochs": 1, "min_steps": 100}),
     "sigma3-nocue": (G2D, {**S32, "cue_match": False}),
