@@ -24,7 +24,10 @@ classifiers on the same negatives, scoring with their mean logit: ``classifiers=
 default in session 34; screened as a subclass that did the same, bit for bit), ``sigma3-deep-ens5``
 (five of them; session 34), ``sigma3-ens3-neg2`` (three, with twice as many negatives as the
 screen's 4,000 inliers; session 34) and ``sigma3-nocue`` (no cue
-matching); ``--threads 2`` re-runs a line with two CPU threads, the screen's own stability twin.
+matching). Session 35 screened two changes of session 34's default: ``ens3-shift`` (each training batch
+of every classifier moved by random offsets of up to 2 px) and ``ens3-fresh`` (each classifier given
+negatives of its own: the same snapshots, other latent draws; adopted as ``own_negatives=True``).
+``--threads 2`` re-runs a line with two CPU threads, the screen's own stability twin.
 Session 31's ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
 with the kept negatives' ink/edge separation from the images the GAN learnt (0 = none):
@@ -66,6 +69,48 @@ class LowPassBoth(G2D):
     """G2D on low-passed images whose negatives go through the same filter too (so do the snapshot filter's samples)."""
     def _generate(self, n):
         return lowpass(super()._generate(n), self.input_blur)
+
+def random_shifts(x, most=2):
+    """Each image moved by its own random whole-pixel offset in [-most, most] on each axis (zeros come in)."""
+    n, _, h, w = x.shape
+    xp = F.pad(x, (most, most, most, most))
+    dy, dx = torch.randint(0, 2 * most + 1, (2, n), device=x.device)
+    rows = dy[:, None] + torch.arange(h, device=x.device)  # (n, h)
+    cols = dx[:, None] + torch.arange(w, device=x.device)  # (n, w)
+    return xp[torch.arange(n, device=x.device)[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+
+class ShiftAug(G2D):
+    """Session 35: every classifier sees each training batch (inliers and negatives) moved by random offsets of up to 2 px."""
+    def _train_classifier(self, x, y):
+        from novelbench.methods.g2d import DCGANCritic, MeanLogit, train_module
+        members = []
+        for _ in range(self.classifiers):
+            clf = DCGANCritic(x.shape[1], x.shape[-1], tuple(self.clf_widths))
+            train_module(clf, (x, y), lambda xb, yb, clf=clf: F.binary_cross_entropy_with_logits(clf(random_shifts(xb)).float(), yb),
+                         epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=self.device_, min_steps=self.min_steps)
+            members.append(clf)
+        self.clf_ = MeanLogit(members)
+
+class FreshNegatives(G2D):
+    """Session 35: each classifier trained on negatives of its own (the same snapshots, other latent draws, cue-matched alike)."""
+    def fit(self, images):
+        from novelbench.methods.base import resolve_device
+        from novelbench.methods.g2d import DCGANCritic, MeanLogit, match_cues, train_module
+        self.device_ = dev = resolve_device(self.device)
+        images = images.float()
+        seen = self.learnt_images(images)
+        k = self.classifiers
+        negatives = match_cues(self._train_gan(seen.to(dev), k * (self.n_negatives or len(images))), seen)
+        self.negatives_ = negatives[::k]
+        members = []
+        for i in range(k):  # negatives come snapshot by snapshot: every k-th one gives each classifier an equal share of each
+            x, y = torch.cat([seen, negatives[i::k]]), torch.cat([torch.ones(len(images)), torch.zeros(len(negatives[i::k]))])
+            clf = DCGANCritic(x.shape[1], x.shape[-1], tuple(self.clf_widths))
+            train_module(clf, (x, y), lambda xb, yb, clf=clf: F.binary_cross_entropy_with_logits(clf(xb).float(), yb),
+                         epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=self.device_, min_steps=self.min_steps)
+            members.append(clf)
+        self.clf_ = MeanLogit(members)
+        return self
 
 OCSVM = METHODS.plugin("ocsvm").cls
 
@@ -125,6 +170,8 @@ VARIANTS = {
     "sigma3-deep-ens3": (G2D, {**S33, "classifiers": 3}),  # adopted in session 34
     "sigma3-deep-ens5": (G2D, {**S33, "classifiers": 5}),
     "sigma3-ens3-neg2": (G2D, {**S33, "classifiers": 3, "n_negatives": 8000}),
+    "ens3-shift": (ShiftAug, {}),  # session 35, on session 34's default
+    "ens3-fresh": (FreshNegatives, {}),
     "sigma3-clf-narrow": (G2D, {**S32, "clf_widths": (8, 16)}),
     "sigma3-clf-short": (G2D, {**S32, "clf_epochs": 1, "min_steps": 100}),
     "sigma3-nocue": (G2D, {**S32, "cue_match": False}),
