@@ -26,7 +26,8 @@ default in session 34; screened as a subclass that did the same, bit for bit), `
 screen's 4,000 inliers; session 34) and ``sigma3-nocue`` (no cue
 matching). Session 35 screened two changes of session 34's default: ``ens3-shift`` (each training batch
 of every classifier moved by random offsets of up to 2 px) and ``ens3-fresh`` (each classifier given
-negatives of its own: the same snapshots, other latent draws; adopted as ``own_negatives=True``).
+negatives of its own: the same snapshots, other latent draws; adopted as ``own_negatives=True``,
+screened as a subclass that did the same, bit for bit).
 ``--threads 2`` re-runs a line with two CPU threads, the screen's own stability twin.
 Session 31's ``cuematch-all`` and ``cuematch-clf2`` match the cues of raw-image GAN samples, with no
 low-pass and with the classifier's own (session 30's default). One JSON line per (variant, digit),
@@ -62,7 +63,7 @@ class BlurAug(G2D):
         sig = 0.5 + torch.rand(len(images))
         pos = torch.cat([images, blur(images, sig)])
         neg = torch.cat([negatives, negatives])
-        self._train_classifier(torch.cat([pos, neg]), torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))]))
+        self._train_classifiers([torch.cat([pos, neg])], len(pos))
         return self
 
 class LowPassBoth(G2D):
@@ -81,8 +82,10 @@ def random_shifts(x, most=2):
 
 class ShiftAug(G2D):
     """Session 35: every classifier sees each training batch (inliers and negatives) moved by random offsets of up to 2 px."""
-    def _train_classifier(self, x, y):
+    def _train_classifiers(self, sets, n_inliers):
         from novelbench.methods.g2d import DCGANCritic, MeanLogit, train_module
+        (x,) = sets  # screened with shared negatives (``own_negatives=False``)
+        y = torch.cat([torch.ones(n_inliers), torch.zeros(len(x) - n_inliers)])
         members = []
         for _ in range(self.classifiers):
             clf = DCGANCritic(x.shape[1], x.shape[-1], tuple(self.clf_widths))
@@ -90,27 +93,6 @@ class ShiftAug(G2D):
                          epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=self.device_, min_steps=self.min_steps)
             members.append(clf)
         self.clf_ = MeanLogit(members)
-
-class FreshNegatives(G2D):
-    """Session 35: each classifier trained on negatives of its own (the same snapshots, other latent draws, cue-matched alike)."""
-    def fit(self, images):
-        from novelbench.methods.base import resolve_device
-        from novelbench.methods.g2d import DCGANCritic, MeanLogit, match_cues, train_module
-        self.device_ = dev = resolve_device(self.device)
-        images = images.float()
-        seen = self.learnt_images(images)
-        k = self.classifiers
-        negatives = match_cues(self._train_gan(seen.to(dev), k * (self.n_negatives or len(images))), seen)
-        self.negatives_ = negatives[::k]
-        members = []
-        for i in range(k):  # negatives come snapshot by snapshot: every k-th one gives each classifier an equal share of each
-            x, y = torch.cat([seen, negatives[i::k]]), torch.cat([torch.ones(len(images)), torch.zeros(len(negatives[i::k]))])
-            clf = DCGANCritic(x.shape[1], x.shape[-1], tuple(self.clf_widths))
-            train_module(clf, (x, y), lambda xb, yb, clf=clf: F.binary_cross_entropy_with_logits(clf(xb).float(), yb),
-                         epochs=self.clf_epochs, lr=self.clf_lr, batch_size=self.batch_size, device=self.device_, min_steps=self.min_steps)
-            members.append(clf)
-        self.clf_ = MeanLogit(members)
-        return self
 
 OCSVM = METHODS.plugin("ocsvm").cls
 
@@ -134,6 +116,7 @@ S30 = {"input_blur": 2.0, "blur_scope": "classifier", "match_band": 0.2, "cue_ma
 S31 = {"input_blur": 2.0, "blur_scope": "all", "match_band": None, "cue_match": True, **CLF2}
 S32 = {**S31, "input_blur": 3.0}  # session 32's default
 S33 = {**S32, "clf_widths": (16, 32, 64)}  # session 33's default: one three-layer classifier
+S34 = {**S33, "classifiers": 3, "own_negatives": False}  # session 34's default: three of them on the same negatives
 def LOWPASS(sigma):
     return {**RAW, "input_blur": sigma, "blur_scope": "all"}
 
@@ -167,11 +150,11 @@ VARIANTS = {
     "sigma3-clf-wide": (G2D, {**S32, "clf_widths": (32, 64)}),
     "sigma3-clf-deep": (G2D, S33),
     "sigma3-clf-long": (G2D, {**S32, "clf_epochs": 10}),
-    "sigma3-deep-ens3": (G2D, {**S33, "classifiers": 3}),  # adopted in session 34
-    "sigma3-deep-ens5": (G2D, {**S33, "classifiers": 5}),
-    "sigma3-ens3-neg2": (G2D, {**S33, "classifiers": 3, "n_negatives": 8000}),
-    "ens3-shift": (ShiftAug, {}),  # session 35, on session 34's default
-    "ens3-fresh": (FreshNegatives, {}),
+    "sigma3-deep-ens3": (G2D, S34),  # adopted in session 34
+    "sigma3-deep-ens5": (G2D, {**S34, "classifiers": 5}),
+    "sigma3-ens3-neg2": (G2D, {**S34, "n_negatives": 8000}),
+    "ens3-shift": (ShiftAug, S34),  # session 35, on session 34's default
+    "ens3-fresh": (G2D, {**S34, "own_negatives": True}),  # adopted in session 35 (screened as a subclass that did the same, bit for bit)
     "sigma3-clf-narrow": (G2D, {**S32, "clf_widths": (8, 16)}),
     "sigma3-clf-short": (G2D, {**S32, "clf_epochs": 1, "min_steps": 100}),
     "sigma3-nocue": (G2D, {**S32, "cue_match": False}),

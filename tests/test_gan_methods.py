@@ -16,7 +16,7 @@ from novelbench.methods import adversarial
 from novelbench.methods.adversarial import (
     ConvDiscriminator, ConvEncoderDecoder, ConvGenerator, GANDiverged, ShuffledBatches, check_not_constant, gradient_penalty,
 )
-from novelbench.methods.g2d import low_level_cues, low_level_separation, lowpass, match_cues
+from novelbench.methods.g2d import G2D, low_level_cues, low_level_separation, lowpass, match_cues
 from novelbench.registry import METHODS, get_method
 
 GAN_METHODS = ["alocc", "g2d"]
@@ -136,8 +136,8 @@ def test_g2d_negatives_come_evenly_from_snapshots_up_to_t():
 def test_g2d_trains_the_generator_only_up_to_t(easy):
     method = _fit("g2d", easy[0], threshold_iter=7, snapshots=3, n_negatives=30)
     assert len(method.history_["gen_loss"]) == 7 and len(method.history_["critic_loss"]) == 7
-    assert len(method.negatives_) == 30
-    few = _fit("g2d", easy[0], threshold_iter=4, snapshots=4, n_negatives=5)  # snapshots of one sample each
+    assert len(method.negatives_) == 2 * 30  # test_params' two classifiers, each with its own 30 (``own_negatives``)
+    few = _fit("g2d", easy[0], threshold_iter=4, snapshots=4, n_negatives=5, classifiers=1)  # snapshots of one sample each
     assert len(few.negatives_) == 5
 
 
@@ -282,6 +282,46 @@ def test_g2d_classifiers_score_with_their_mean_logit(easy):
     assert roc_auc_score(is_outlier, scores) > 0.9
     assert len(_fit("g2d", train, classifiers=1).clf_.members) == 1
     assert get_method("g2d").classifiers == 3 and get_method("g2d-paper").classifiers == 1
+
+
+def test_g2d_own_negatives_give_each_classifier_an_equal_share_of_every_snapshot(easy, monkeypatch):
+    """``own_negatives`` (the default): the snapshots generate ``classifiers`` times as many negatives
+    and each classifier learns against its own share, holding every snapshot's samples in equal
+    numbers; ``own_negatives=False``: all of them learn against the same negatives."""
+    train, test, is_outlier = easy
+    seen = {}
+    generated = G2D._generate
+
+    def tagged(self, n):  # each snapshot's samples tagged by a constant pixel, to tell the snapshots apart afterwards
+        out = generated(self, n)
+        out[:, :, 0, 0] = len(seen.setdefault("snapshots", []))
+        seen["snapshots"].append(n)
+        return out
+
+    monkeypatch.setattr(G2D, "_generate", tagged)
+    monkeypatch.setattr(G2D, "_train_classifiers", lambda self, sets, n_inliers: seen.update(sets=sets, n_inliers=n_inliers))
+    monkeypatch.setattr(G2D, "_logits", lambda self, images: torch.arange(float(len(images))))
+    params = {**METHODS.get("g2d").test_params, "device": "cpu", "classifiers": 3, "snapshots": 2, "cue_match": False,
+              "input_blur": None}
+    G2D(**params).fit(train)
+    assert seen["n_inliers"] == len(train) and seen["snapshots"] == [3 * len(train) // 2] * 2
+    sets = seen["sets"]
+    assert len(sets) == 3
+    for x in sets:
+        assert torch.equal(x[: len(train)], train)
+        negatives = x[len(train):]
+        assert len(negatives) == len(train)
+        assert torch.bincount(negatives[:, 0, 0, 0].long()).tolist() == [len(train) // 2] * 2  # half from each snapshot
+    assert not torch.equal(sets[0][len(train):], sets[1][len(train):])
+    seen.clear()
+    G2D(**{**params, "own_negatives": False}).fit(train)
+    assert len(seen["sets"]) == 1 and len(seen["sets"][0]) == 2 * len(train) and seen["snapshots"] == [len(train) // 2] * 2
+    assert get_method("g2d").own_negatives is True
+    monkeypatch.undo()
+    method = _fit("g2d", train, own_negatives=True)  # and the real thing separates the easy split
+    assert len(method.clf_.members) == 2
+    with pinned_threads(1):
+        assert roc_auc_score(is_outlier, method.score(test)) > 0.9
 
 
 def test_match_cues_gives_each_negative_an_inliers_ink_and_edges():
