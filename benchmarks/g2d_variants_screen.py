@@ -42,7 +42,9 @@ import numpy as np, torch, torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from novelbench.benchmark.datacache import load_dataset
 from novelbench.benchmark.seeding import seed_everything, pinned_threads
-from novelbench.methods.g2d import G2D, low_level_cues, low_level_separation, lowpass
+from novelbench.methods.dcgan import DCGANCritic
+from novelbench.methods.g2d import G2D, MeanLogit, low_level_cues, low_level_separation, lowpass
+from novelbench.methods.training import train_module
 from novelbench.registry import METHODS
 
 def blur(x, sigma):
@@ -83,7 +85,6 @@ def random_shifts(x, most=2):
 class ShiftAug(G2D):
     """Session 35: every classifier sees each training batch (inliers and negatives) moved by random offsets of up to 2 px."""
     def _train_classifiers(self, sets, n_inliers):
-        from novelbench.methods.g2d import DCGANCritic, MeanLogit, train_module
         (x,) = sets  # screened with shared negatives (``own_negatives=False``)
         y = torch.cat([torch.ones(n_inliers), torch.zeros(len(x) - n_inliers)])
         members = []
