@@ -17,6 +17,7 @@ its class because it lives in the class's module.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from dataclasses import dataclass, field
@@ -62,6 +63,24 @@ def _import_error(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         return f"SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _import_here_too(module_name: str) -> Any:
+    """Import ``module_name``; if its top package is not found, look in the current folder too, as
+    ``python -m`` would (the ``bench`` script's import path does not hold it). Worker processes
+    are spawned with this process's import path, so they find it as well."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        here = os.getcwd()
+        if exc.name != module_name.split(".")[0] or {here, ""} & set(sys.path):
+            raise
+        sys.path.insert(0, here)
+        try:
+            return importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            sys.path.remove(here)  # not here either: leave the import path as it was
+            raise
 
 
 class Registry:
@@ -149,7 +168,7 @@ class Registry:
         if ":" in name:
             module_name, _, attr = name.partition(":")
             try:
-                cls = getattr(importlib.import_module(module_name), attr)
+                cls = getattr(_import_here_too(module_name), attr)
             except Exception as exc:  # ImportError, AttributeError, SyntaxError, or the plugin's own error
                 raise NovelbenchError(f"cannot import {self.kind} {name!r}: {_import_error(exc)}") from None
             if not isinstance(cls, type):

@@ -114,6 +114,26 @@ def test_a_method_file_also_runs_by_dotted_path(tmp_path):
     assert pool["auroc_mean"] > 0.9
 
 
+def test_a_method_file_in_the_current_folder_runs_by_path_from_the_bench_script(tmp_path):
+    """The `bench` script's import path holds its own folder, not the current one; a path whose
+    module is not found is looked up in the current folder too, and spawned workers inherit that."""
+    here, launcher = tmp_path / "project", tmp_path / "bin"
+    here.mkdir(), launcher.mkdir()
+    shutil.copy(PLUGINS_DIR / "nbplugins" / EXAMPLES["method"], here / "my_method.py")
+    (launcher / "bench.py").write_text("import sys\nfrom novelbench.__main__ import main\n\n"
+                                       "if __name__ == '__main__':\n    sys.exit(main())\n")  # as pip writes it
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = ["run", "--method", "my_method:MeanDistance", "--dataset", "synthetic", "--classes", "hbar,ring",
+            "--jobs", "2", "--out", str(tmp_path / "out"), "--json"]
+    done = subprocess.run([sys.executable, str(launcher / "bench.py"), *args], env=env, cwd=here, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert {r["mix"] for r in json.loads(done.stdout)["summary"]} >= {"pool"}
+    missing = subprocess.run([sys.executable, str(launcher / "bench.py"), *args[:2], "no_such_file:Thing", *args[3:]],
+                             env=env, cwd=here, capture_output=True, text=True, timeout=600)
+    assert missing.returncode == 1 and "cannot import method 'no_such_file:Thing'" in missing.stderr
+
+
 def test_builtin_plugins_are_found_by_walking_their_packages():
     """No import list to edit: the packages' __init__ files import nothing."""
     for package in ("methods", "datasets", "benchmark/protocols", "benchmark/executors"):
