@@ -18,24 +18,21 @@ exists to measure them, one at a time or together:
   biases draw no random numbers, so this one can change numbers only through rounding.
 
 With every switch at its default the scores are ``alocc``'s bit for bit
-(``tests/test_alocc_tf_details.py``). Run it by class path, from the repository root:
+(``tests/test_measuring_subclasses.py``). Run it by class path from the repository root (the
+registry looks a path's module up in the current folder too):
 
-    python -m novelbench run -m benchmarks.alocc_tf_details:ALOCCTFDetails --param batches=file-order ...
-
-(``python -m`` puts the current folder on the import path; the ``bench`` script does not.)
+    bench run -m benchmarks.alocc_tf_details:ALOCCTFDetails --param batches=file-order ...
 
 How: ``ALOCC.fit`` builds its networks and batches by the names ``Reconstructor``,
 ``ConvDiscriminator`` and ``ShuffledBatches`` of ``novelbench.methods.alocc``; while this class
-fits, those names point to builders that apply the switches (one fit at a time per process, as the
-harness runs them), so the training loop measured is ``alocc``'s own, not a copy.
+fits, those names point to builders that apply the switches (``measuring.names_replaced``; one
+fit at a time per process, as the harness runs them), so the training loop measured is
+``alocc``'s own, not a copy.
 """
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import math
-from unittest import mock
 
 import torch
 import torch.nn.functional as F
@@ -44,6 +41,8 @@ from torch import nn
 import novelbench.methods.alocc as alocc
 from novelbench.methods.adversarial import ShuffledBatches
 from novelbench.methods.base import StrOptions
+
+from benchmarks.measuring import add_switches_to_signature, names_replaced
 
 
 def same_padding(n: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -118,6 +117,7 @@ class FileOrderBatches(ShuffledBatches):
         return self.n // self.size
 
 
+@add_switches_to_signature
 class ALOCCTFDetails(alocc.ALOCC):
     name = "alocc-tf-details"
     summary = "alocc with its last differences from the authors' code as switches (batches, padding, conv biases); a measuring tool"
@@ -134,16 +134,10 @@ class ALOCCTFDetails(alocc.ALOCC):
         return build
 
     def fit(self, images, on_epoch=None):
-        with contextlib.ExitStack() as stack:
-            if self.padding != "symmetric" or self.conv_bias:
-                for name in ("Reconstructor", "ConvDiscriminator"):
-                    stack.enter_context(mock.patch.object(alocc, name, self._builder(getattr(alocc, name))))
-            if self.batches == "file-order":
-                stack.enter_context(mock.patch.object(alocc, "ShuffledBatches", FileOrderBatches))
+        replace = {}
+        if self.padding != "symmetric" or self.conv_bias:
+            replace.update({name: self._builder(getattr(alocc, name)) for name in ("Reconstructor", "ConvDiscriminator")})
+        if self.batches == "file-order":
+            replace["ShuffledBatches"] = FileOrderBatches
+        with names_replaced(alocc, replace):
             return super().fit(images, on_epoch)
-
-
-# the harness reads a method's parameters from its __init__ signature: ALOCC's and the three switches
-_own = [p for p in inspect.signature(ALOCCTFDetails.__init__).parameters.values() if p.kind == p.KEYWORD_ONLY]
-ALOCCTFDetails.__init__.__signature__ = inspect.signature(alocc.ALOCC.__init__).replace(
-    parameters=list(inspect.signature(alocc.ALOCC.__init__).parameters.values()) + _own)

@@ -1,5 +1,6 @@
-"""benchmarks/alocc_tf_details.py: ALOCC's last differences from the authors' code as switches,
-for measuring them (TF 'SAME' padding, file-order batches, convolution biases)."""
+"""The measuring subclasses of benchmarks/: a method's remaining differences from its authors' code
+as switches (alocc_tf_details.py: TF 'SAME' padding, file-order batches, convolution biases;
+geom_fill.py: the translation border filled with the edge repeated)."""
 
 import sys
 from pathlib import Path
@@ -20,8 +21,11 @@ if str(REPO) not in sys.path:  # the class is run by path from the repository ro
     sys.path.insert(0, str(REPO))
 
 from benchmarks.alocc_tf_details import FileOrderBatches, TFSameConv2d, TFSameConvTranspose2d, same_padding  # noqa: E402
+from benchmarks.geom_fill import symmetric_index_maps, symmetric_pad  # noqa: E402
+from novelbench.methods.geometric import index_maps, transformation_set  # noqa: E402
 
 PATH = "benchmarks.alocc_tf_details:ALOCCTFDetails"
+GEOM_PATH = "benchmarks.geom_fill:GEOMFill"
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +38,8 @@ def easy(synthetic):
     return images("train", "hbar"), torch.cat([inliers, outliers]), np.r_[np.zeros(len(inliers)), np.ones(len(outliers))]
 
 
-def _scores(name, train, test, **override):
-    params = {**METHODS.get("alocc").test_params, "device": "cpu", **override}
+def _scores(name, train, test, base="alocc", **override):
+    params = {**METHODS.get(base).test_params, "device": "cpu", **override}
     with pinned_threads(1):
         seed_everything(0)
         return get_method(name, **params).fit(train).score(test)
@@ -93,3 +97,28 @@ def test_a_bad_switch_value_is_one_clear_error():
     with pytest.raises(NovelbenchError, match="padding"):
         METHODS.plugin(PATH).cls.check_params({"padding": "valid"})
     assert METHODS.plugin(PATH).cls.param_defaults()["lr"] == METHODS.get("alocc").param_defaults()["lr"]
+
+
+def test_geom_fill_at_its_default_is_geom_bit_for_bit_and_the_authors_fill_changes_it(easy):
+    train, test, is_outlier = easy
+    shifts = {"base": "geom", "transforms": "shift-rot"}  # test_params' set has no translation
+    ours = _scores("geom", train, test, **shifts)
+    np.testing.assert_array_equal(_scores(GEOM_PATH, train, test, **shifts), ours)
+    theirs = _scores(GEOM_PATH, train, test, fill="symmetric", **shifts)
+    assert not np.array_equal(theirs, ours) and roc_auc_score(is_outlier, theirs) > 0.9
+
+
+def test_the_authors_fill_repeats_the_edge_pixel_and_changes_only_translated_borders():
+    row = torch.tensor([[[[1.0, 2.0, 3.0, 4.0]]]])
+    assert symmetric_pad(row, 2, 0).flatten().tolist() == [2, 1, 1, 2, 3, 4, 4, 3]  # torch's reflect: 3 2 1 2 3 4 3 2
+    x = np.arange(30.0).reshape(5, 6)
+    np.testing.assert_array_equal(symmetric_pad(torch.tensor(x)[None, None], 2, 3)[0, 0].numpy(),
+                                  np.pad(x, ((3, 3), (2, 2)), mode="symmetric"))
+    transforms = transformation_set("flip-shift-rot", 7)
+    ours, theirs = index_maps(transforms, 28, 28), symmetric_index_maps(transforms, 28, 28)
+    for t, a, b in zip(transforms, ours, theirs):
+        if t.invertible:
+            assert torch.equal(a, b)
+        else:  # the same source pixel exactly where the image itself, not its border fill, is copied
+            inside = (28 - abs(t.tx)) * (28 - abs(t.ty))
+            assert int((a == b).sum()) == inside
