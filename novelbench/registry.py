@@ -75,7 +75,7 @@ def _import_here_too(module_name: str) -> Any:
         here = os.getcwd()
         if exc.name != module_name.split(".")[0] or {here, ""} & set(sys.path):
             raise
-        sys.path.insert(0, here)
+        sys.path.append(here)  # last: a module found elsewhere keeps winning over a same-named file here
         try:
             return importlib.import_module(module_name)
         except ModuleNotFoundError:
