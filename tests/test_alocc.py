@@ -10,13 +10,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from novelbench.benchmark import curves, stability
-from novelbench.benchmark.execution import to_float
 from novelbench.benchmark.plan import plan_trials
-from novelbench.benchmark.seeding import pinned_threads, seed_everything
 from novelbench.errors import NovelbenchError
 from novelbench.methods.alocc import ALOCC
 from novelbench.methods.tf1_rmsprop import TF1RMSprop
 from novelbench.registry import METHODS, get_method
+
+from conftest import fit_test_params
 
 #: every non-default value of every switch that stands for a difference from the authors' code
 SWITCHES = [{"optimizer": "torch"}, {"recon_loss": "mean"}, {"recon_loss": "sum"}, {"recon_target": "clean"},
@@ -27,28 +27,10 @@ OLD_READING = {"optimizer": "torch", "recon_loss": "mean", "recon_target": "clea
                "noise": "per-step", "weight_average": "none", "real_range": "unit"}
 
 
-def _images(synthetic, split, name):
-    data = synthetic.splits[split]
-    return to_float(data.images[data.labels == data.label_of(name)])
-
-
-@pytest.fixture(scope="module")
-def easy(synthetic):
-    inliers, outliers = _images(synthetic, "test", "hbar"), _images(synthetic, "test", "ring")
-    return _images(synthetic, "train", "hbar"), torch.cat([inliers, outliers]), np.r_[np.zeros(len(inliers)), np.ones(len(outliers))]
-
-
-def _fit(name="alocc", train=None, **override):
-    params = {**METHODS.get("alocc").test_params, "device": "cpu", **override}
-    with pinned_threads(1):
-        seed_everything(0)
-        return get_method(name, **params).fit(train)
-
-
 @pytest.mark.parametrize("override", SWITCHES + [OLD_READING], ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
 def test_every_switch_fits_scores_deterministically_and_separates_an_easy_split(override, easy):
     train, test, is_outlier = easy
-    scores = [_fit(train=train, **override).score(test) for _ in range(2)]
+    scores = [fit_test_params("alocc", train, **override).score(test) for _ in range(2)]
     assert scores[0].shape == (len(test),) and np.isfinite(scores[0]).all() and scores[0].std() > 0
     np.testing.assert_array_equal(scores[0], scores[1])
     if override != {"recon_loss": "sum"}:  # summed error: R rebuilds outliers as well, D(R(x)) near chance (documented)
@@ -63,7 +45,7 @@ def test_the_paper_preset_differs_from_the_code_only_in_lambda():
 
 def test_r_output_sets_the_range_d_sees_for_fakes(easy):
     train, test, _ = easy
-    tanh, sigmoid = _fit(train=train), _fit(train=train, r_output="sigmoid")
+    tanh, sigmoid = fit_test_params("alocc", train), fit_test_params("alocc", train, r_output="sigmoid")
     with torch.no_grad():
         assert tanh.r_(test).min() < 0  # the authors' R: tanh, so D's fakes reach below the real images' 0
         out = sigmoid.r_(test)
@@ -91,16 +73,16 @@ def test_noise_once_reuses_one_noisy_copy_and_per_step_draws_fresh(easy, monkeyp
     calls = []
     noisy = ALOCC._noisy
     monkeypatch.setattr(ALOCC, "_noisy", lambda self, x: (calls.append(len(x)), noisy(self, x))[1])
-    once = _fit(train=train, min_steps=5, lr=2e-3)  # 5 steps at the default lr leave D(R(x)) flat in float32
+    once = fit_test_params("alocc", train, min_steps=5, lr=2e-3)  # 5 steps at the default lr leave D(R(x)) flat in float32
     assert calls == [len(train)]  # the whole training set, once
     calls.clear()
-    _fit(train=train, min_steps=5, lr=2e-3, noise="per-step")
+    fit_test_params("alocc", train, min_steps=5, lr=2e-3, noise="per-step")
     assert len(calls) == once.n_steps_ * (1 + once.r_steps)  # D's step and each of R's steps
 
 
 def test_batch_mode_scores_depend_on_batch_companions_and_running_mode_does_not(easy):
     train, test, _ = easy
-    running, batch = _fit(train=train), _fit(train=train, score_batch_norm="batch")
+    running, batch = fit_test_params("alocc", train), fit_test_params("alocc", train, score_batch_norm="batch")
     half = len(test) // 2
     np.testing.assert_allclose(running.score(test)[:half], running.score(test[:half]), rtol=1e-5, atol=1e-5)
     assert not np.allclose(batch.score(test)[:half], batch.score(test[:half]), rtol=1e-4, atol=1e-4)
@@ -119,7 +101,7 @@ def test_refinement_losses_read_as_documented():
 
 def test_weight_average_scores_with_averaged_weights(easy):
     train, test, _ = easy
-    raw, ema = _fit(train=train, weight_average="none"), _fit(train=train)
+    raw, ema = fit_test_params("alocc", train, weight_average="none"), fit_test_params("alocc", train)
     for a, b in zip(raw.d_.state_dict().values(), ema.d_.state_dict().values()):  # same trajectory ...
         assert a.shape == b.shape
     assert not np.allclose(raw.score(test), ema.score(test))  # ... scored with other weights
@@ -200,7 +182,7 @@ def test_stability_pairs_the_same_trial_across_thread_counts_and_flags_large_cha
 
 def test_symmetric_real_range_hands_d_real_images_in_minus_one_to_one(easy):
     train, test, _ = easy
-    method = _fit(train=train, score_mode="d")
+    method = fit_test_params("alocc", train, score_mode="d")
     with torch.no_grad():
         expected = -method.d_(test * 2 - 1).numpy()
     np.testing.assert_allclose(method.score(test), expected, rtol=1e-4, atol=1e-4)

@@ -9,7 +9,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from novelbench.benchmark.execution import run_trial, to_float
+from novelbench.benchmark.execution import run_trial
 from novelbench.benchmark.plan import plan_trials
 from novelbench.benchmark.seeding import pinned_threads, seed_everything
 from novelbench.methods import adversarial
@@ -19,32 +19,15 @@ from novelbench.methods.adversarial import (
 from novelbench.methods.g2d import G2D, low_level_cues, low_level_separation, lowpass, match_cues
 from novelbench.registry import METHODS, get_method
 
+from conftest import fit_test_params
+
 GAN_METHODS = ["alocc", "g2d"]
-
-
-def _images(synthetic, split, *names):
-    data = synthetic.splits[split]
-    return torch.cat([to_float(data.images[data.labels == data.label_of(n)]) for n in names])
-
-
-def _fit(name, train, **override):
-    params = {**METHODS.get(name).test_params, "device": "cpu", **override}
-    with pinned_threads(1):
-        seed_everything(0)
-        return get_method(name, **params).fit(train)
-
-
-@pytest.fixture(scope="module")
-def easy(synthetic):
-    """Trained on horizontal bars; tested on bars vs rings (the conformance test's split, held to AUROC > 0.9)."""
-    inliers, outliers = _images(synthetic, "test", "hbar"), _images(synthetic, "test", "ring")
-    return _images(synthetic, "train", "hbar"), torch.cat([inliers, outliers]), np.r_[np.zeros(len(inliers)), np.ones(len(outliers))]
 
 
 @pytest.mark.parametrize("name", GAN_METHODS)
 def test_gan_method_separates_an_easy_split(name, easy):
     train, test, is_outlier = easy
-    method = _fit(name, train)
+    method = fit_test_params(name, train)
     with pinned_threads(1):
         scores, native = method.score_and_predict(test)
     assert roc_auc_score(is_outlier, scores) > 0.9
@@ -57,7 +40,7 @@ def test_gan_method_separates_an_easy_split(name, easy):
 
 def test_alocc_score_switch_gives_two_different_scores_both_higher_for_novel(easy):
     train, test, is_outlier = easy
-    dr, d = _fit("alocc", train, score_mode="dr"), _fit("alocc", train, score_mode="d")
+    dr, d = fit_test_params("alocc", train, score_mode="dr"), fit_test_params("alocc", train, score_mode="d")
     for net in ("r_", "d_"):  # the switch only changes scoring: the same seed trains the same networks
         for a, b in zip(getattr(dr, net).state_dict().values(), getattr(d, net).state_dict().values()):
             assert torch.equal(a, b)
@@ -86,8 +69,9 @@ def test_rgb_64x64_inputs_fit_and_score(name):
     torch.manual_seed(0)
     train = torch.rand(24, 3, 64, 64) * 0.2 + torch.linspace(0, 0.6, 64).view(1, 1, 1, 64)
     test = torch.rand(6, 3, 64, 64)
-    method = _fit(name, train, **({"r_widths": (4, 8), "d_widths": (4, 8), "min_steps": 20} if name == "alocc"
-                                  else {"gen_widths": (8, 4), "critic_widths": (4, 8), "clf_widths": (4, 8), "threshold_iter": 4, "min_steps": 4}))
+    small = ({"r_widths": (4, 8), "d_widths": (4, 8), "min_steps": 20} if name == "alocc"
+             else {"gen_widths": (8, 4), "critic_widths": (4, 8), "clf_widths": (4, 8), "threshold_iter": 4, "min_steps": 4})
+    method = fit_test_params(name, train, **small)
     scores = method.score(test)
     assert scores.shape == (6,) and scores.dtype == np.float32 and np.isfinite(scores).all()
     for panel in method.image_panels(test[:2]).values():
@@ -106,7 +90,7 @@ def test_bf16_autocast_training_path_gives_float32_scores(name, easy, monkeypatc
 
     monkeypatch.setattr(module, "autocast", cpu_bf16)
     train, test, is_outlier = easy
-    method = _fit(name, train)
+    method = fit_test_params(name, train)
     scores = method.score(test)
     assert used and scores.dtype == np.float32 and np.isfinite(scores).all()
     assert roc_auc_score(is_outlier, scores) > 0.8
@@ -117,9 +101,9 @@ def test_alocc_stops_when_reconstruction_is_good_enough(easy):
     steps_per_epoch = -(-len(train) // 16)
     # a 4-step EMA is all init, and 4 steps at the default lr 2e-4 leave D(R(x)) flat in float32
     fast = {"weight_average": "none", "lr": 2e-3}
-    loose = _fit("alocc", train, epochs=5, min_steps=0, stop_mse=1.0, **fast)  # any reconstruction is "good": one epoch
+    loose = fit_test_params("alocc", train, epochs=5, min_steps=0, stop_mse=1.0, **fast)  # any reconstruction is "good": one epoch
     assert loose.n_steps_ == steps_per_epoch
-    strict = _fit("alocc", train, epochs=3, min_steps=0, stop_mse=1e-9, **fast)  # never good enough: every epoch
+    strict = fit_test_params("alocc", train, epochs=3, min_steps=0, stop_mse=1e-9, **fast)  # never good enough: every epoch
     assert strict.n_steps_ == 3 * steps_per_epoch
     assert len(strict.history_["r_mse"]) == strict.n_steps_
 
@@ -134,16 +118,16 @@ def test_g2d_negatives_come_evenly_from_snapshots_up_to_t():
 
 
 def test_g2d_trains_the_generator_only_up_to_t(easy):
-    method = _fit("g2d", easy[0], threshold_iter=7, snapshots=3, n_negatives=30)
+    method = fit_test_params("g2d", easy[0], threshold_iter=7, snapshots=3, n_negatives=30)
     assert len(method.history_["gen_loss"]) == 7 and len(method.history_["critic_loss"]) == 7
     assert len(method.negatives_) == 2 * 30  # test_params' two classifiers, each with its own 30 (``own_negatives``)
-    few = _fit("g2d", easy[0], threshold_iter=4, snapshots=4, n_negatives=5, classifiers=1)  # snapshots of one sample each
+    few = fit_test_params("g2d", easy[0], threshold_iter=4, snapshots=4, n_negatives=5, classifiers=1)  # snapshots of one sample each
     assert len(few.negatives_) == 5
 
 
 def test_a_saturated_discriminator_is_an_error_not_a_number(easy, monkeypatch):
     train, test, _ = easy
-    method = _fit("alocc", train)
+    method = fit_test_params("alocc", train)
     monkeypatch.setattr(method.d_, "forward", lambda x: -200.0 - torch.arange(float(x.shape[0])))  # D(.) = 0 in float32
     with pytest.raises(GANDiverged, match="saturated: D\\(R\\(x\\)\\)"):
         method.score(test)
@@ -240,8 +224,8 @@ def test_g2d_input_blur_filters_every_classifier_input_and_only_those(easy):
     classifier sees: the same seed trains the same GAN and draws the same negatives; training and
     scored images pass the same low-pass; both settings separate the easy split."""
     train, test, is_outlier = easy
-    raw = _fit("g2d", train, input_blur=None)
-    blurred = _fit("g2d", train, input_blur=2.0, blur_scope="classifier")
+    raw = fit_test_params("g2d", train, input_blur=None)
+    blurred = fit_test_params("g2d", train, input_blur=2.0, blur_scope="classifier")
     assert torch.equal(raw.negatives_, blurred.negatives_)
     with pinned_threads(1):
         scores = blurred.score(test)
@@ -255,7 +239,7 @@ def test_g2d_blur_scope_all_trains_the_gan_on_the_low_passed_images(easy):
     """The default (``blur_scope="all"``): the GAN learns the low-passed inliers, so its negatives
     are smooth like them; scored images pass the low-pass once; the easy split is separated."""
     train, test, is_outlier = easy
-    method = _fit("g2d", train, threshold_iter=40, snapshots=2, cue_match=False)
+    method = fit_test_params("g2d", train, threshold_iter=40, snapshots=2, cue_match=False)
     assert method.blur_scope == "all" and method.input_blur == 3.0
     with pinned_threads(1):
         scores = method.score(test)
@@ -263,7 +247,7 @@ def test_g2d_blur_scope_all_trains_the_gan_on_the_low_passed_images(easy):
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
     assert roc_auc_score(is_outlier, scores) > 0.9
     # the samples of a GAN that learnt sharp bars carry more edge energy than those of one that learnt blurred bars
-    raw = _fit("g2d", train, threshold_iter=40, snapshots=2, cue_match=False, blur_scope="classifier")
+    raw = fit_test_params("g2d", train, threshold_iter=40, snapshots=2, cue_match=False, blur_scope="classifier")
     assert low_level_cues(method.negatives_)["edges"].mean() < low_level_cues(raw.negatives_)["edges"].mean()
 
 
@@ -271,7 +255,7 @@ def test_g2d_classifiers_score_with_their_mean_logit(easy):
     """``classifiers`` classifiers, each its own initialisation, are trained on the same images and
     score with the mean of their logits; ``classifiers=1`` trains one (``g2d-paper``'s setting)."""
     train, test, is_outlier = easy
-    method = _fit("g2d", train, classifiers=3)
+    method = fit_test_params("g2d", train, classifiers=3)
     members = list(method.clf_.members)
     assert len(members) == 3 and len(method.clf_loss_history_) == 3
     assert not torch.equal(members[0].head.weight, members[1].head.weight)
@@ -280,7 +264,7 @@ def test_g2d_classifiers_score_with_their_mean_logit(easy):
         expected = -torch.stack([m(lowpass(test, 3.0)) for m in members]).mean(0).detach().numpy()
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
     assert roc_auc_score(is_outlier, scores) > 0.9
-    assert len(_fit("g2d", train, classifiers=1).clf_.members) == 1
+    assert len(fit_test_params("g2d", train, classifiers=1).clf_.members) == 1
     assert get_method("g2d").classifiers == 3 and get_method("g2d-paper").classifiers == 1
 
 
@@ -319,7 +303,7 @@ def test_g2d_own_negatives_give_each_classifier_an_equal_share_of_every_snapshot
     assert get_method("g2d").own_negatives is True
     monkeypatch.undo()
     # the real thing separates the easy split with shared negatives too (own ones: the conformance tests, test_params)
-    method = _fit("g2d", train, own_negatives=False)
+    method = fit_test_params("g2d", train, own_negatives=False)
     assert len(method.clf_.members) == 2
     with pinned_threads(1):
         assert roc_auc_score(is_outlier, method.score(test)) > 0.9
@@ -350,8 +334,8 @@ def test_g2d_default_negatives_are_not_separable_by_ink_or_edges(easy):
     by mean intensity or by edge energy alone, on a small split (a GAN this short still draws grey
     noise); without cue matching they can. The negatives stay distinct images, not copies of inliers."""
     train = easy[0]
-    matched = _fit("g2d", train, threshold_iter=20, snapshots=2)
-    unmatched = _fit("g2d", train, threshold_iter=20, snapshots=2, cue_match=False)
+    matched = fit_test_params("g2d", train, threshold_iter=20, snapshots=2)
+    unmatched = fit_test_params("g2d", train, threshold_iter=20, snapshots=2, cue_match=False)
     seen = matched.learnt_images(train)
     assert low_level_separation(unmatched.negatives_, seen) > 0.2
     assert low_level_separation(matched.negatives_, seen) <= 0.1

@@ -11,10 +11,10 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from novelbench.benchmark.execution import to_float
-from novelbench.benchmark.seeding import pinned_threads, seed_everything
 from novelbench.errors import NovelbenchError
-from novelbench.registry import METHODS, get_method
+from novelbench.registry import METHODS
+
+from conftest import fit_test_params
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # the class is run by path from the repository root
@@ -28,21 +28,8 @@ PATH = "benchmarks.alocc_tf_details:ALOCCTFDetails"
 GEOM_PATH = "benchmarks.geom_fill:GEOMFill"
 
 
-@pytest.fixture(scope="module")
-def easy(synthetic):
-    def images(split, name):
-        data = synthetic.splits[split]
-        return to_float(data.images[data.labels == data.label_of(name)])
-
-    inliers, outliers = images("test", "hbar"), images("test", "ring")
-    return images("train", "hbar"), torch.cat([inliers, outliers]), np.r_[np.zeros(len(inliers)), np.ones(len(outliers))]
-
-
-def _scores(name, train, test, base="alocc", **override):
-    params = {**METHODS.get(base).test_params, "device": "cpu", **override}
-    with pinned_threads(1):
-        seed_everything(0)
-        return get_method(name, **params).fit(train).score(test)
+def _scores(name, train, test, **override):
+    return fit_test_params(name, train, **override).score(test)
 
 
 def test_with_every_switch_at_its_default_the_scores_are_alocc_s_bit_for_bit(easy):
@@ -101,7 +88,7 @@ def test_a_bad_switch_value_is_one_clear_error():
 
 def test_geom_fill_at_its_default_is_geom_bit_for_bit_and_the_authors_fill_changes_it(easy):
     train, test, is_outlier = easy
-    shifts = {"base": "geom", "transforms": "shift-rot"}  # test_params' set has no translation
+    shifts = {"transforms": "shift-rot"}  # test_params' set has no translation
     ours = _scores("geom", train, test, **shifts)
     np.testing.assert_array_equal(_scores(GEOM_PATH, train, test, **shifts), ours)
     theirs = _scores(GEOM_PATH, train, test, fill="symmetric", **shifts)
