@@ -16,6 +16,7 @@ its class because it lives in the class's module.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -63,6 +64,13 @@ def _import_error(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         return f"SyntaxError: {exc.msg} ({exc.filename}, line {exc.lineno})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _prints_to_stderr() -> contextlib.AbstractContextManager:
+    """While plugins are imported: what they print goes to stderr, so stdout keeps only the
+    product's own output (tables, ``--json``). pyod, for one, prints a line when an optional
+    dependency of a detector module is missing."""
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def _import_here_too(module_name: str) -> Any:
@@ -131,6 +139,10 @@ class Registry:
         if self._loaded:
             return
         self._loaded = True
+        with _prints_to_stderr():
+            self._import_all()
+
+    def _import_all(self) -> None:
         if self.package:
             pkg = importlib.import_module(self.package)
             for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{self.package}."):
@@ -158,6 +170,10 @@ class Registry:
     def plugin(self, name: str) -> Plugin:
         """A registered name, an entry-point name, or a ``package.module:Class`` path."""
         self._load()
+        with _prints_to_stderr():
+            return self._resolve(name)
+
+    def _resolve(self, name: str) -> Plugin:
         if name in self._entries:
             return self._entries[name]
         if name in self._failed:

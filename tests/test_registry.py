@@ -159,6 +159,32 @@ def test_entry_point_plugins_load_and_broken_ones_are_listed(monkeypatch):
     assert reg.create("plugin-ocsvm").fit(torch.rand(20, 1, 4, 4)).score(torch.rand(3, 1, 4, 4)).shape == (3,)
 
 
+class _ChattyEntryPoint:
+    name = "chatty"
+
+    def load(self):
+        print("a line a plugin prints when imported")
+        from novelbench.methods.ocsvm import OCSVM
+
+        return OCSVM
+
+
+def test_what_plugins_print_when_imported_goes_to_stderr_not_stdout(monkeypatch, tmp_path, capsys):
+    """stdout carries the product's tables and ``--json``; a plugin (pyod, for one) that prints
+    while it is imported must not end up in them."""
+    monkeypatch.setattr(registry, "entry_points", lambda group: [_ChattyEntryPoint()])
+    (tmp_path / "chatty_method.py").write_text(
+        "print('a line a module prints when imported')\n"
+        "from novelbench.methods.ocsvm import OCSVM as Chatty\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg = Registry("method", "novelbench.methods", "novelbench.methods")
+    assert "chatty" in reg.names()
+    assert reg.get("chatty_method:Chatty").__name__ == "OCSVM"
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "a line a plugin prints when imported" in err and "a line a module prints when imported" in err
+
+
 CRBND_SWITCHES = [{"connective": False}, {"negatives": "blur"}, {"negatives": "noise"}, {"negatives": "mixed"},
                   {"score_mode": "recon"}, {"score_mode": "combined"}, {"neg_target": "input"}, {"neg_target": "either"},
                   {"positive_recon": "corrupted"}, {"dropout_per_channel": True}, {"latent_dim": None}]
