@@ -54,9 +54,15 @@ class Plugin:
         return {**base, **self.defaults}
 
     def create(self, **params: Any) -> Any:
+        """An instance with ``params`` over the defaults. The parameters are checked against the
+        class's declared constraints first (as ``--param`` values are), so a misspelt option from
+        Python is an error too, never a silent fall-back to another branch."""
+        check = getattr(self.cls, "check_params", None)
         try:
+            if check is not None:
+                check(params, label=self.name)
             return self.cls(**{**self.defaults, **params})
-        except TypeError as exc:
+        except (TypeError, NovelbenchError) as exc:
             raise NovelbenchError(f"bad parameters for {self.name!r}: {exc}") from exc
 
 

@@ -11,7 +11,7 @@ from novelbench.benchmark.execution import to_float
 from novelbench.benchmark.seeding import pinned_threads, seed_everything
 from novelbench.registry import METHODS, Registry, get_method
 from novelbench.errors import NovelbenchError
-from novelbench.methods.base import Detector
+from novelbench.methods.base import Detector, StrOptions
 
 
 def _fit(name, train):
@@ -131,6 +131,22 @@ def test_dotted_path_and_unknown_name():
 def test_bad_parameters_are_a_clear_error():
     with pytest.raises(NovelbenchError, match="bad parameters"):
         get_method("ocsvm", not_a_param=1)
+
+
+#: (method, parameter) for every built-in parameter that takes one of named options
+OPTION_PARAMETERS = [(n, p) for n in METHODS.names() if METHODS.plugin(n).module.startswith("novelbench.")
+                     and not METHODS.plugin(n).is_preset
+                     for p, allowed in METHODS.get(n)._parameter_constraints.items()
+                     if any(isinstance(c, StrOptions) for c in allowed)]
+
+
+@pytest.mark.parametrize("name, param", OPTION_PARAMETERS, ids=lambda x: x)
+def test_an_option_that_does_not_exist_is_one_clear_error_from_python_too(name, param):
+    """From Python as from --param: a misspelt option never falls through to another branch."""
+    with pytest.raises(NovelbenchError) as err:
+        get_method(name, **{param: "no-such-option"})
+    message = str(err.value)
+    assert f"'{param}' parameter of {name} must be a str among" in message and "\n" not in message
 
 
 class _BrokenEntryPoint:
