@@ -59,3 +59,31 @@ def needs_shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"real data not available at {path}")
     return path
+
+
+def fit_twice_and_check(name: str, train: torch.Tensor, test: torch.Tensor, **override):
+    """Method ``name`` (``test_params`` and ``override``) fitted twice as ``fit_test_params`` does:
+    asserts that its scores of ``test`` are per-image, finite, not constant and bit-identical
+    across the two fits (the conformance part of a switch test). Returns (first fit, its scores)."""
+    fits = [fit_test_params(name, train, **override) for _ in range(2)]
+    with pinned_threads(1):
+        scores = [np.asarray(m.score(test)) for m in fits]
+    assert scores[0].shape == (len(test),) and np.isfinite(scores[0]).all() and scores[0].std() > 0
+    np.testing.assert_array_equal(scores[0], scores[1])
+    return fits[0], scores[0]
+
+
+def preset_values_no_test_fits(name: str, switches: list[dict], shrunk: set[str]) -> list[str]:
+    """The values that presets of method ``name`` set and that no test fits: the shared conformance
+    test fits a preset with its class's ``test_params`` over it, so a value those replace is
+    fitted only if a switch test (``switches``) fits it, or it is a size or length shrunk for
+    speed (``shrunk``). Presets of subclasses (``geom-paper``'s) count as ``name``'s."""
+    cls = METHODS.get(name)
+    missing = []
+    for preset in (METHODS.plugin(n) for n in METHODS.names()):
+        if not preset.is_preset or not issubclass(preset.cls, cls):
+            continue
+        for key, value in preset.defaults.items():
+            if key in preset.cls.test_params and key not in shrunk and not any(s.get(key, object()) == value for s in switches):
+                missing.append(f"{preset.name}: {key}={value!r}")
+    return missing
