@@ -174,12 +174,41 @@ focus = "bad"
     ('[[block]]\nkind = "verdict"\n[[block.rows]]\ntarget = "x"\nruns = ["gone.csv"]\npair = ["a", "b"]\n',
      "row 1: run table gone.csv not found"),
     ('[[block]]\nkind = "csv"\nfile = "gone.csv"\n', "no file gone.csv"),
+    # a key of the wrong type: a string where a list is meant would be read letter by letter
+    ('[[block]]\nruns = ["runs.csv"]\n', "block 2 (?): no `kind` given"),
+    ('[[block]]\nkind = "table"\nruns = 5\n', "`runs` must be a run table, a run set's name or a list of them, not 5"),
+    ('[[block]]\nkind = "table"\nruns = ["runs.csv"]\nmethods = "good"\n', "`methods` must be a list of method names, not 'good'"),
+    ('[[block]]\nkind = "table"\nruns = ["runs.csv"]\nwhere = "x"\n', "`where` must be a table"),
+    ('[[block]]\nkind = "timings"\nruns = ["runs.csv"]\nbudget = "abc"\n', "`budget` must be a number, not 'abc'"),
+    ('[[block]]\nkind = "verdict"\nrows = "abc"\n', "`rows` must be [[block.rows]] tables"),
+    (VERDICT + '[[block.rows]]\ntarget = "x"\nmethod = "good"\ncheck = "within"\nthan = 0.9\ntolerance = "abc"\n',
+     "row 1: `tolerance` must be a number, not 'abc'"),
+    ('[[block]]\nkind = "prose"\n', "a prose block needs `text` or `file`"),
 ])
 def test_bad_specs_fail_with_one_line_before_any_work(tmp_path, body, message):
     run_table(tmp_path, "runs", {"good": GOOD, "bad": BAD})
     with pytest.raises(NovelbenchError) as err:
         page.load(write_spec(tmp_path, '[[block]]\nkind = "prose"\ntext = "first"\n' + body))
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("body, message", [
+    ('title = 5\n[[block]]\nkind = "prose"\ntext = "x"\n', "page.toml: `title` must be text, not 5"),
+    ('block = "oops"\n', "page.toml: `block` must be [[block]] tables, not 'oops'"),
+    ('block = [1, 2]\n', "page.toml: `block` must be [[block]] tables, not [1, 2]"),
+    ('runs = "runs.csv"\n[[block]]\nkind = "prose"\ntext = "x"\n', "the top-level `runs` must be a table of run sets"),
+])
+def test_bad_top_level_keys_fail_with_one_line(tmp_path, body, message):
+    with pytest.raises(NovelbenchError) as err:
+        page.load(write_spec(tmp_path, body))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_spec_that_is_not_utf8_is_one_line(tmp_path):
+    spec = tmp_path / "page.toml"
+    spec.write_bytes(b"\xff\xfetitle = 1\n")
+    with pytest.raises(NovelbenchError, match="page spec .*page.toml is not UTF-8 text"):
+        page.load(spec)
 
 
 def test_cli_page_error_is_one_line(tmp_path):

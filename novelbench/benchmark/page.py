@@ -46,6 +46,20 @@ from novelbench.errors import NovelbenchError
 
 #: keys every computed block accepts besides its own
 COMMON_KEYS = {"kind", "runs", "where", "methods"}
+#: what a spec key must hold wherever it appears (the page, a block, a verdict row)
+KEY_TYPES = {"title": (str, "text"), "text": (str, "text"), "file": (str, "a path"), "kind": (str, "a block kind"),
+             "runs": ((str, list, dict), "a run table, a run set's name or a list of them"),
+             "where": (dict, "a table, {column = value or [values]}"), "methods": (list, "a list of method names"),
+             "rows": (list, "[[block.rows]] tables"), "tolerance": ((int, float), "a number"), "budget": ((int, float), "a number")}
+
+
+def check_types(entries: dict[str, Any], where: str) -> None:
+    """One clear line for a key of the wrong type (a string where a list is meant would be read
+    letter by letter; a string where a number is meant fails deep inside a block)."""
+    for key, value in entries.items():
+        wanted, what = KEY_TYPES.get(key, (object, ""))
+        if not isinstance(value, wanted) or (isinstance(value, bool) and wanted == (int, float)):
+            raise NovelbenchError(f"{where}: `{key}` must be {what}, not {value!r}")
 
 
 @dataclass
@@ -167,12 +181,20 @@ def load(spec: Path) -> Page:
         raw = tomllib.loads(spec.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NovelbenchError(f"no page spec at {spec}") from None
+    except UnicodeDecodeError as exc:
+        raise NovelbenchError(f"the page spec {spec} is not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise NovelbenchError(f"{spec.name} is not valid TOML: {exc}") from None
     unknown = set(raw) - {"title", "runs", "block", "stability"}
     if unknown:
         raise NovelbenchError(f"{spec.name}: unknown top-level key(s) {', '.join(sorted(unknown))}; use title, runs, stability, block")
-    page = Page(spec, str(raw.get("title", "")), {}, list(raw.get("block", [])))
+    check_types({k: raw[k] for k in ("title",) if k in raw}, spec.name)
+    if not isinstance(raw.get("runs", {}), dict):
+        raise NovelbenchError(f"{spec.name}: the top-level `runs` must be a table of run sets, [runs] name = [...]")
+    blocks = raw.get("block", [])
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        raise NovelbenchError(f"{spec.name}: `block` must be [[block]] tables, not {blocks!r}")
+    page = Page(spec, raw.get("title", ""), {}, blocks)
     for name, entries in raw.get("runs", {}).items():
         page.run_sets[name] = [r for e in (entries if isinstance(entries, list) else [entries])
                                for r in _expand(page.folder, e, f"{spec.name}: run set {name!r}")]
@@ -182,6 +204,9 @@ def load(spec: Path) -> Page:
         raise NovelbenchError(f"{spec.name}: no [[block]] entries")
     for i, block in enumerate(page.blocks):
         kind = block.get("kind")
+        if kind is None:
+            raise NovelbenchError(f"{page.where(i)}: no `kind` given; known: {', '.join(BLOCKS)}")
+        check_types(block, page.where(i))
         if kind not in BLOCKS:
             raise NovelbenchError(f"{page.where(i)}: unknown block kind {kind!r}; known: {', '.join(BLOCKS)}")
         make, keys = BLOCKS[kind]
@@ -198,6 +223,8 @@ def check_inputs(page: Page, block: dict[str, Any], where: str) -> None:
 
     kind = block["kind"]
     reads_a_file = kind in ("prose", "csv", "verify-summary")  # not run tables
+    if kind == "prose" and "text" not in block and "file" not in block:
+        raise NovelbenchError(f"{where}: a prose block needs `text` or `file`")
     if "file" in block and not (page.folder / str(block["file"])).is_file() and reads_a_file:
         raise NovelbenchError(f"{where}: no file {block['file']} (paths are relative to the spec's folder)")
     if kind == "verdict":

@@ -37,6 +37,7 @@ import pandas as pd
 from novelbench.benchmark import compare as compare_mod
 from novelbench.benchmark import published
 from novelbench.benchmark.metrics import trivial_f1
+from novelbench.benchmark.page import check_types
 from novelbench.benchmark.page_blocks import default_mix, finished, md, num, trials
 from novelbench.errors import NovelbenchError
 
@@ -58,6 +59,9 @@ def check(page, spec: dict, where: str) -> None:
         raise NovelbenchError(f"{where}: a verdict block needs [[block.rows]]")
     for i, row in enumerate(spec["rows"]):
         at = f"{where}, row {i + 1}"
+        if not isinstance(row, dict):
+            raise NovelbenchError(f"{at}: rows are [[block.rows]] tables, not {row!r}")
+        check_types(row, at)
         extra = set(row) - ROW_KEYS
         if extra:
             raise NovelbenchError(f"{at}: unknown key(s) {', '.join(sorted(extra))}")
