@@ -55,17 +55,30 @@ out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
+def _one_line(exc: BaseException) -> str:
+    """What an error says, as one line. A file-system error names its path (a folder that cannot
+    be made, a file where a folder is wanted, a name too long); a decoding error says which bytes."""
+    if isinstance(exc, OSError) and exc.strerror:
+        paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+        return f"{paths}: {exc.strerror}" if paths else exc.strerror
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"a file given is not UTF-8 text ({exc.reason}: byte {exc.object[exc.start:exc.start + 1]!r} "
+                f"at position {exc.start}); save it as UTF-8")
+    return str(exc)
+
+
 def known_errors(command):
-    """Show a NovelbenchError as one red line and exit 1 (full traceback with NOVELBENCH_DEBUG=1)."""
+    """Show a NovelbenchError as one red line and exit 1; so too a file the system cannot read or
+    write, or a text file that is not UTF-8 (full traceback with NOVELBENCH_DEBUG=1)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except NovelbenchError as exc:
+        except (NovelbenchError, OSError, UnicodeDecodeError) as exc:
             if os.environ.get("NOVELBENCH_DEBUG"):
                 raise
-            err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+            err_console.print(f"[red]error:[/] {escape(_one_line(exc))}", highlight=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/] (Ctrl-C)", highlight=False)
@@ -83,9 +96,16 @@ def _out_path(value) -> Path:
     return Path(value)
 
 
+#: the most --threads a trial takes: more than any machine's cores (far above, libgomp dies
+#: printing only its own out-of-memory line)
+MAX_THREADS = 1024
+
+
 def _ints(text: str | None, what: str) -> list[int] | None:
+    if text and any(not v.strip() for v in text.split(",")):
+        raise NovelbenchError(f"{what} {text!r} has an empty item; give a comma list of integers, e.g. 0,1,2")
     try:
-        return [int(v) for v in text.split(",") if v.strip()] if text else None
+        return [int(v) for v in text.split(",")] if text else None
     except ValueError:
         raise NovelbenchError(f"{what} must be a comma list of integers, got {text!r}") from None
 
@@ -220,7 +240,7 @@ def run(
     out: Optional[Path] = typer.Option(None, parser=_out_path, help="Output folder (default results/<protocol>-<dataset>-<methods>). Finished trials there are reused."),
     jobs: Optional[int] = typer.Option(None, min=1, help="Trials run at the same time (local worker processes, or LocalCluster workers with --executor dask). Default: 1 (inline); with --executor processes or dask, cores // --threads, or one per GPU."),
     executor: Optional[str] = typer.Option(None, help="How trials run (see `bench list`): inline, processes, dask, ... Default: processes when --jobs > 1 or --devices, else inline."),
-    threads: int = typer.Option(1, min=1, help="CPU threads per trial. Part of a trial's identity: CPU numbers depend on it, never on --jobs."),
+    threads: int = typer.Option(1, min=1, max=MAX_THREADS, help="CPU threads per trial. Part of a trial's identity: CPU numbers depend on it, never on --jobs."),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     force: bool = typer.Option(False, "--force", help="Recompute trials even if their results exist."),
     keep_models: bool = typer.Option(False, "--keep-models", help="Save each fitted method to OUT/models/<trial_id>.pt (for `bench samples`)."),
@@ -403,7 +423,7 @@ def collect(folders: list[Path] = typer.Argument(..., help="Run folders whose fi
             raise NovelbenchError(f"{folder} is not a run folder (no trials/ folder in it)")
         if folder.resolve() == into.resolve():
             raise NovelbenchError(f"--into {into} is also one of the folders to collect")
-    check_out_path(into)
+    check_out_path(into, "--into")
     store = ResultStore(into, on_warning=lambda m: err_console.print(f"[yellow]{escape(m)}[/]"))
     store.prepare()
     copied = store.collect(folders)
@@ -661,7 +681,7 @@ def curves(
     data_root: Optional[Path] = typer.Option(None, help="Folder holding the data. Default: $NOVELBENCH_DATA_ROOT or ./data."),
     image_size: Optional[int] = typer.Option(None, help="Resize images to SIZE x SIZE."),
     seeds: str = typer.Option("0", help="Comma list of seeds."),
-    threads: int = typer.Option(1, min=1, help="CPU threads per trial (part of a trial's identity)."),
+    threads: int = typer.Option(1, min=1, max=MAX_THREADS, help="CPU threads per trial (part of a trial's identity)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
     out: Path = typer.Option(..., help="CSV file to write: one row per trial and epoch (rewritten after each trial)."),
     **protocol_options: Any,
@@ -674,7 +694,9 @@ def curves(
 
     from novelbench.benchmark import curves as curves_mod
     from novelbench.benchmark.plan import plan_trials
+    from novelbench.benchmark.store import check_out_file
 
+    check_out_file(out)  # before the training, not after it
     proto_cls = PROTOCOLS.get(protocol)
     dataset = dataset or getattr(proto_cls, "default_dataset", "mnist")
     dataset_params = {"data_root": str(data_root) if data_root else None, "download": False, "image_size": image_size}
@@ -709,8 +731,8 @@ def stability(results: list[Path] = typer.Argument(..., help="Run folders (or re
     from novelbench.benchmark import stability as stability_mod
 
     pair = _ints(threads, "--threads") or []
-    if len(pair) != 2:
-        raise NovelbenchError(f"--threads takes two thread counts, A,B; got {threads!r}")
+    if len(pair) != 2 or min(pair) < 1 or pair[0] == pair[1]:
+        raise NovelbenchError(f"--threads takes two different thread counts of at least 1, A,B; got {threads!r}")
     result = stability_mod.thread_stability(_read_many(results), metric, (pair[0], pair[1]), mix)
     if as_json:
         out_console.print_json(json.dumps({"pairs": json.loads(result.pairs.to_json(orient="records")),
@@ -733,7 +755,7 @@ def samples(
     repeat: int = typer.Option(0, min=0, help="The positive-set draw (protocols with repeated draws, e.g. caltech)."),
     n: int = typer.Option(6, min=1, max=20, help="Test inliers and test outliers to show (each)."),
     models: Optional[Path] = typer.Option(None, help="A run folder of `bench run --keep-models` (or its models/ folder): reuse the trial's saved model; a model trained here is saved there."),
-    threads: int = typer.Option(1, min=1, help="CPU threads (must match the run whose model you reuse: it is part of the trial id)."),
+    threads: int = typer.Option(1, min=1, max=MAX_THREADS, help="CPU threads (must match the run whose model you reuse: it is part of the trial id)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda[:N] (its type must match the run whose model you reuse)."),
     out: Optional[Path] = typer.Option(None, parser=_out_path, help="Output path without suffix; writes .png and .pdf (an existing folder: inside it). Default results/samples-<method>-<dataset>-<positives>-s<seed>."),
     **protocol_options: Any,
@@ -870,6 +892,7 @@ def verify(
         verify_mod.check_scratch(verify_mod.scratch_folder(scratch_root, path), path)
         chosen[path] = (trials, verify_mod.select(trials, trial, sample, seed, cuda_here))
     verify_mod.check_wanted(trial, [t for trials, _ in chosen.values() for t in trials], runs)
+    verify_mod.check_protocol_options(options, [t for trials, _ in chosen.values() for t in trials.values()])
     root = str(data_root) if data_root else None
     planned_of = {path: [verify_mod.rebuild(path, t, trials[t], root, image_size, options, cuda_here) for t in ids]
                   for path, (trials, ids) in chosen.items()}

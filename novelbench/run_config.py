@@ -43,7 +43,9 @@ class Entry:
 
 def read_runs(path: Path) -> list[dict[str, Any]]:
     try:
-        doc = tomllib.loads(Path(path).read_text())
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise NovelbenchError(f"the run file {path} is not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
     except OSError as exc:
         raise NovelbenchError(f"cannot read the run file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:

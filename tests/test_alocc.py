@@ -207,8 +207,12 @@ def test_cli_curves_and_stability_say_what_is_missing_in_one_line(tmp_path):
     assert out.exit_code == 1 and "no per-epoch hook" in out.output and "Traceback" not in out.output
     table = tmp_path / "t.csv"
     pd.DataFrame([_row("a", 0, 1, 0.9)]).to_csv(table, index=False)
-    out = runner.invoke(app, ["stability", str(table), "--threads", "1"])
-    assert out.exit_code == 1 and "two thread counts" in out.output
+    for threads in ("1", "0,-2", "2,2"):
+        out = runner.invoke(app, ["stability", str(table), "--threads", threads])
+        assert out.exit_code == 1 and "two different thread counts of at least 1" in out.output
+    (tmp_path / "folder").mkdir()
+    out = runner.invoke(app, ["curves", "-m", "alocc", "--dataset", "synthetic", "--classes", "hbar", "--out", str(tmp_path / "folder")])
+    assert out.exit_code == 1 and "is an existing folder; give a file name" in out.output  # before any training
 
 
 def test_the_authors_preset_puts_every_departing_default_back_at_their_code():

@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -100,6 +101,7 @@ def test_list_shows_executors_with_the_options_they_declare():
         (["--method", "ae", "--dataset", "synthetic", "--param", "ae.epochs=abc"], "'epochs' parameter of ae must be an int in the range [1, inf). Got 'abc'"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--seeds", "-1"], "seeds must be non-negative integers, got -1"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--seeds", "0,0"], "--seeds lists a seed twice"),
+        (["--method", "ocsvm", "--dataset", "synthetic", "--seeds", "0,,1"], "--seeds '0,,1' has an empty item"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--seeds", "4294967296"], "seeds must be at most 2**32-1"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--param", "ocsvm.nu=0.1,0.1"], "lists nu=0.1 twice"),
         (["--method", "ocsvm", "--dataset", "synthetic", "--classes", "hbar", "--outlier-pcts", "99"], "a 99% outlier mix needs 2970 outliers but only 90"),
@@ -171,6 +173,34 @@ def test_reports_on_bad_tables_are_one_clear_line(tmp_path):
             assert result.exit_code == 1, (command, path, result.output)
             assert message in " ".join(result.stderr.split()), (command, path)
             assert "Traceback" not in result.output
+
+
+def test_a_results_table_with_text_in_a_number_column_is_one_clear_line(tmp_path):
+    assert invoke("run", "-m", "ocsvm", "--dataset", "synthetic", "--classes", "hbar", "--out", tmp_path / "run").exit_code == 0
+    table = pd.read_csv(tmp_path / "run" / "results.csv")
+    for column in ("auroc", "outlier_pct"):
+        table.astype({column: object}).assign(**{column: "abc"}).to_csv(tmp_path / f"{column}.csv", index=False)
+        for command in ("summary", "table", "figure"):
+            result = invoke(command, tmp_path / f"{column}.csv")
+            assert result.exit_code == 1 and "Traceback" not in result.output
+            assert f"column '{column}' holds 'abc' (row 1), not a number" in " ".join(result.stderr.split())
+
+
+def test_a_corrupt_mnist_file_is_one_clear_line(tmp_path):
+    """A partial download (a short or empty idx file) reaches torchvision's parser; the user gets the folder and a fix."""
+    def idx(kind: int, *shape: int) -> bytes:  # an idx header that promises more than follows
+        return bytes([0, 0, 8, kind]) + b"".join(n.to_bytes(4, "big") for n in shape) + bytes(100)
+
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for files in ({"images": b"", "labels": b""}, {"images": b"<html>not an idx file</html>" * 40, "labels": idx(1, 60000)}):
+        for split in ("train", "t10k"):
+            for part, content in files.items():
+                (raw / f"{split}-{part}-idx{3 if part == 'images' else 1}-ubyte").write_bytes(content)
+        result = invoke("run", "-m", "ocsvm", "--data-root", tmp_path, "--out", tmp_path / "out")
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert f"dataset mnist could not be read from {tmp_path}" in " ".join(result.stderr.split())
+        assert "--download" in result.stderr
 
 
 def test_missing_data_root_says_where_it_looked(tmp_path):

@@ -117,6 +117,37 @@ def test_output_paths_that_cannot_be_written_fail_before_any_work(command, run_d
     one_line(result, "is a file, not a folder")
 
 
+@pytest.mark.parametrize("command", [
+    ["figure", "{run}", "--out", "{long}/fig"],
+    ["report", "{run}", "--out", "{long}/r.md"],
+    ["page", "{spec}", "--out", "{long}/p.md"],
+    ["summary", "{long}"],
+])
+def test_a_path_the_system_refuses_is_one_line_naming_it(command, run_dir, tmp_path):
+    """What the checks before work cannot foresee (here a name longer than the file system allows)
+    still ends as one line with the path and the system's reason, not a traceback."""
+    spec = tmp_path / "page.toml"
+    spec.write_text('[[block]]\nkind = "prose"\ntext = "x"\n')
+    long = tmp_path / ("a" * 300)
+    result = invoke(*[a.format(run=run_dir, spec=spec, long=long) for a in command])
+    assert result.exit_code == 1
+    one_line(result, "File name too long")
+
+
+def test_a_run_file_that_is_not_utf8_is_one_line(tmp_path):
+    (tmp_path / "runs.toml").write_bytes(b"\xff\xfe[[run]]\n")
+    result = invoke("run", "--config", tmp_path / "runs.toml")
+    assert result.exit_code == 1
+    one_line(result, "runs.toml is not UTF-8 text")
+
+
+def test_collect_into_a_file_names_the_into_option(run_dir, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    result = invoke("collect", run_dir, "--into", tmp_path / "afile")
+    assert result.exit_code == 1
+    one_line(result, "--into")
+
+
 def test_report_table_to_an_existing_folder_is_one_line(run_dir, tmp_path):
     for command in (["table", run_dir, "--out", tmp_path], ["report", run_dir, "--out", tmp_path / "x.txt"]):
         result = invoke(*command)

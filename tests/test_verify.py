@@ -145,6 +145,7 @@ def test_a_cuda_row_is_skipped_on_a_machine_without_cuda(fresh_run, tmp_path):
     (["--trial", "deadbeef"], "trial deadbeef is in none of"),
     (["--out", "v.txt"], "written as .csv, .md or .json"),
     (["--protocol-option", "val_share"], "must look like NAME=VALUE"),
+    (["--protocol-option", "foo=1"], "--protocol-option foo: not an option of the tables' protocols"),
 ])
 def test_mistakes_are_one_clear_line(fresh_run, tmp_path, args, message):
     result = invoke("verify", fresh_run, "--scratch", tmp_path / "s", *args)

@@ -37,6 +37,22 @@ def _split_top_level(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _readable(name: str, params: dict[str, Any], ds) -> LoadedDataset:
+    """The dataset loaded; a file that its reader (torchvision's, a decoder) cannot parse is one
+    clear error naming the folder, not a parser's traceback. The loaders' own missing-data
+    errors pass through as they are."""
+    try:
+        return load_dataset(name, params)
+    except NovelbenchError:
+        raise
+    except (AssertionError, ValueError, EOFError, RuntimeError, IndexError) as exc:
+        root = getattr(ds, "data_root", None)
+        raise NovelbenchError(f"dataset {name} could not be read from {root} ({type(exc).__name__}: "
+                              f"{' '.join(str(exc).split())[:160] or 'a file is shorter or other than expected'}); "
+                              "a partial or corrupt download? Delete its folder and run with --download, "
+                              "or point --data-root at a complete copy") from None
+
+
 def parse_value(text: str) -> Any:
     lowered = text.lower()
     if lowered in ("true", "false"):
@@ -133,7 +149,7 @@ def plan_trials(methods: list[str], param_specs: list[str], protocol: str, proto
     proto = PROTOCOLS.create(protocol, **protocol_params)
     protocol_params = {o.name: getattr(proto, o.name) for o in proto.options}  # converted and checked
     ds = DATASETS.create(dataset, **dataset_params)
-    data = load_dataset(dataset, dataset_params)
+    data = _readable(dataset, dataset_params, ds)
     settings = proto.settings(data)
     check_splits(proto, data, settings, seeds[0])
     trials = []

@@ -37,6 +37,9 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 REQUIRED_COLUMNS = {"trial_id", "protocol", "dataset", "method", "status"}
+#: columns that hold numbers wherever they hold anything (a failed trial's row leaves them empty)
+NUMERIC_COLUMNS = ("seed", "repeat", "outlier_pct", "n_test", "n_outliers", "auroc", "aupr", "f1_quantile", "f1_validation",
+                   "f1_oracle", "f1_native", "f1_trivial", "n_train", "fit_seconds", "score_seconds", "threads")
 #: where unreadable trial files are moved, under OUT/trials/
 CORRUPT = "corrupt"
 
@@ -101,11 +104,11 @@ def figure_target(out: Path, default_stem: str, flag: str = "--out") -> Path:
     return target
 
 
-def check_out_path(out_dir: Path) -> None:
+def check_out_path(out_dir: Path, flag: str = "--out") -> None:
     """Fail before any work (and without writing anything) if the output folder cannot be made."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise NovelbenchError(f"--out {out_dir} is an existing file, not a folder")
+        raise NovelbenchError(f"{flag} {out_dir} is an existing file, not a folder")
     if out_dir.is_dir():
         if not os.access(out_dir, os.W_OK | os.X_OK):
             raise NovelbenchError(f"cannot write results to {out_dir}: {out_dir} is not writable")
@@ -224,4 +227,12 @@ def read_results(path: str | Path) -> pd.DataFrame:
         raise NovelbenchError(f"{path} is not a novelbench results table (missing columns: {', '.join(sorted(missing))})")
     if table.empty:
         raise NovelbenchError(f"{path} holds no trials")
+    for column in (c for c in NUMERIC_COLUMNS if c in table.columns and not pd.api.types.is_numeric_dtype(table[c])):
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = numbers.isna() & table[column].notna() & (table[column].astype(str).str.strip() != "")
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise NovelbenchError(f"{path}: column {column!r} holds {table[column].iloc[row]!r} (row {row + 1}), "
+                                  "not a number; was the table edited by hand?")
+        table[column] = numbers
     return table

@@ -136,6 +136,23 @@ def check_wanted(wanted: list[str], found: list[str], sources: list[Path]) -> No
             raise NovelbenchError(f"trial {w} is ambiguous: it starts {len(set(hits))} trial ids ({', '.join(sorted(set(hits))[:3])} ...)")
 
 
+def check_protocol_options(given: dict[str, str], trial_rows: list[pd.DataFrame]) -> None:
+    """Every ``--protocol-option`` must be an option of a protocol the trials ran (as `bench run`
+    rejects an unknown one); not checked if one of those protocols is not installed here (its
+    trials are skipped with the reason)."""
+    protocols = {p for rows in trial_rows for p in rows["protocol"].unique()}
+    known: set[str] = set()
+    for name in protocols:
+        try:
+            known |= {o.name for o in getattr(PROTOCOLS.get(name), "options", ())}
+        except NovelbenchError:
+            return
+    for name in given:
+        if name not in known:
+            raise NovelbenchError(f"--protocol-option {name}: not an option of the tables' protocols "
+                                  f"({', '.join(sorted(protocols))}); they have: {', '.join(sorted(known))}")
+
+
 # -- rebuilding a trial from its row -----------------------------------------------------------
 @dataclass
 class Planned:
