@@ -211,6 +211,13 @@ def test_a_spec_that_is_not_utf8_is_one_line(tmp_path):
         page.load(spec)
 
 
+def test_an_out_under_a_file_fails_before_the_page_is_computed(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    spec = page.load(write_spec(tmp_path, '[[block]]\nkind = "prose"\ntext = "x"\n'))
+    with pytest.raises(NovelbenchError, match="afile is a file, not a folder"):
+        page.write(spec, [tmp_path / "afile" / "p.md"])
+
+
 def test_cli_page_error_is_one_line(tmp_path):
     from typer.testing import CliRunner
 

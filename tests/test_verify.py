@@ -154,6 +154,14 @@ def test_mistakes_are_one_clear_line(fresh_run, tmp_path, args, message):
     assert not (tmp_path / "s").exists()
 
 
+def test_a_scratch_folder_under_a_file_is_one_line_even_in_a_dry_run(fresh_run, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    for dry in ([], ["--dry-run"]):
+        result = invoke("verify", fresh_run, "--scratch", tmp_path / "afile", *dry)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "afile is a file, not a folder" in " ".join(result.stderr.split())
+
+
 def test_the_scratch_folder_never_holds_the_originals(fresh_run):
     folder = verify.scratch_folder(fresh_run.parent, fresh_run)
     assert folder != fresh_run and folder.parent == fresh_run.parent

@@ -250,9 +250,12 @@ def render_markdown(page: Page, out_dir: Path | None) -> str:
 def write(page: Page, outs: list[Path]) -> list[Path]:
     """Write the page as each of ``outs`` (.md, or .html through the package's page template);
     figures go beside each, the page is computed once per folder."""
+    from novelbench.benchmark.store import check_out_file
+
     for out in outs:
         if out.suffix not in (".md", ".html", ".htm"):
             raise NovelbenchError(f"--out {out}: the suffix decides the format, use .md or .html")
+        check_out_file(out)
     texts: dict[Path, str] = {}
     for out in outs:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ from novelbench.benchmark.identity import Trial
 from novelbench.benchmark.plan import checked_value
 from novelbench.benchmark.protocols.base import Setting
 from novelbench.benchmark.summary import METRICS  # every per-mix number of a row that verify compares
-from novelbench.benchmark.store import ResultStore, read_results
+from novelbench.benchmark.store import ResultStore, check_out_path, read_results
 from novelbench.errors import NovelbenchError
 from novelbench.registry import DATASETS, METHODS, PROTOCOLS
 
@@ -80,6 +80,7 @@ def check_scratch(scratch: Path, source: Path) -> None:
     scratch, source = scratch.resolve(), source.resolve()
     if scratch == source or scratch in source.parents:
         raise NovelbenchError(f"the scratch folder {scratch} holds the results being verified ({source}); give another --scratch")
+    check_out_path(scratch, "--scratch")  # a folder that can be made, --dry-run included
 
 
 # -- choosing trials ---------------------------------------------------------------------------
