@@ -101,6 +101,15 @@ def _out_path(value) -> Path:
 MAX_THREADS = 1024
 
 
+def _import_problem(method: str) -> str:
+    """Why a method listed by a family (a pyod detector) cannot be used here; "" if it can."""
+    try:
+        METHODS.plugin(method)
+        return ""
+    except NovelbenchError as exc:
+        return str(exc)
+
+
 def _ints(text: str | None, what: str) -> list[int] | None:
     if text and any(not v.strip() for v in text.split(",")):
         raise NovelbenchError(f"{what} {text!r} has an empty item; give a comma list of integers, e.g. 0,1,2")
@@ -504,9 +513,14 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) 
         what += f" [bold]({SEES_POOL}: transductive)[/]" if m["sees_test_pool"] else ""
         table.add_row(name, what, escape(", ".join(f"{k}={v}" for k, v in m["params"].items())))
     for prefix, names in info["method_families"].items():
+        unusable = {n: _import_problem(f"{prefix}:{n}") for n in names}
+        unusable = {n: why for n, why in unusable.items() if why}
+        names = [n for n in names if n not in unusable]
         transductive = [n for n in names if sees_test_pool(f"{prefix}:{n}")]
         what = f"one of: {', '.join(names)}" + (f" ({', '.join(transductive)}: {SEES_POOL})" if transductive else "") if names else f"none available: install the optional extra, pip install -e \".[{prefix}]\""
         table.add_row(f"{prefix}:<NAME>", escape(what), "the detector's own parameters and the adapter's (see README)" if names else "")
+        for name, why in unusable.items():  # listed by the family, but their module does not import here
+            table.add_row(f"[red]{escape(prefix)}:{escape(name)}[/]", f"[red]unavailable method: {escape(why)}[/]", "")
     for kind in ("methods", "protocols", "datasets"):
         for name, reason in info[f"unavailable_{kind}"].items():
             table.add_row(f"[red]{escape(name)}[/]", f"[red]unavailable {kind[:-1]}: {escape(reason)}[/]", "")

@@ -66,6 +66,26 @@ def test_list_shows_methods_params_protocols_datasets():
     assert {"mnist", "fashion-mnist", "digits", "caltech256", "caltech101", "folder", "synthetic"} <= set(info["datasets"])
 
 
+def test_list_shows_a_family_member_that_cannot_be_imported_as_unavailable(monkeypatch):
+    """A pyod detector whose own dependency is missing is listed with the reason, not offered."""
+    from novelbench.errors import NovelbenchError
+    from novelbench.methods.ocsvm import OCSVM
+    from novelbench.registry import METHODS, Plugin
+
+    def resolve(name):
+        if name == "Broken":
+            raise NovelbenchError("fake:Broken cannot be imported: ModuleNotFoundError: No module named 'combo'")
+        return Plugin(f"fake:{name}", OCSVM)
+
+    METHODS.families()  # loaded before the fake family is added
+    monkeypatch.setitem(METHODS._families, "fake", (resolve, lambda: ["Broken", "Good"]))
+    result = invoke("list")
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.stdout.split())
+    assert "fake:<NAME>" in shown and "one of: Good" in shown and "Broken, Good" not in shown
+    assert "fake:Broken" in shown and "No module named 'combo'" in shown
+
+
 def test_list_shows_executors_with_the_options_they_declare():
     info = json.loads(invoke("list", "--json").stdout)
     executors = info["executors"]
