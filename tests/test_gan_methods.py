@@ -52,7 +52,8 @@ def test_alocc_score_switch_gives_two_different_scores_both_higher_for_novel(eas
     np.testing.assert_allclose(s_dr, expected, rtol=1e-4, atol=1e-4)
 
 
-#: every value of a g2d switch other than the default (classifiers=1: g2d-paper's; test_params use 2)
+#: every g2d switch value that the shared tests, fitting test_params, do not (those use classifiers=2: 1 is
+#: g2d-paper's, 3 the default)
 G2D_SWITCHES = [{"classifiers": 1}, {"classifiers": 3}, {"own_negatives": False}, {"n_negatives": 64},
                 {"match_band": 0.2}, {"blur_scope": "classifier"}, {"input_blur": None}, {"cue_match": False},
                 {"critic_steps": 2}, {"gp_weight": 0.0}]

@@ -13,9 +13,10 @@ from novelbench.errors import NovelbenchError
 from novelbench.methods.geom import GEOM, fit_dirichlet
 from novelbench.methods.wrn import PreActBlock, WideResNet
 from novelbench.registry import METHODS
-from conftest import fit_twice_and_check, preset_values_no_test_fits
 from novelbench.methods.geometric import (SET_NAMES, GeoTransform, apply_indexed, apply_transform, index_maps,
                                           invert_transform, transformation_set)
+
+from conftest import fit_twice_and_check, preset_values_no_test_fits
 
 
 def test_the_paper_set_is_72_flips_shifts_and_quarter_turns():
