@@ -18,7 +18,8 @@ from novelbench.registry import METHODS, get_method
 
 from conftest import fit_test_params, fit_twice_and_check, preset_values_no_test_fits
 
-#: every non-default value of every switch that stands for a difference from the authors' code
+#: a non-default value of every switch (most stand for a difference from the authors' code; the last four
+#: set the schedule, the weight average and the optimiser)
 SWITCHES = [{"optimizer": "torch"}, {"recon_loss": "mean"}, {"recon_loss": "sum"}, {"recon_target": "clean"},
             {"r_output": "sigmoid"}, {"init": "torch"}, {"noise": "per-step"}, {"score_batch_norm": "batch"},
             {"weight_average": "none"}, {"real_range": "unit"}, {"score_mode": "d"},
