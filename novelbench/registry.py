@@ -75,7 +75,8 @@ def _import_error(exc: BaseException) -> str:
 def _prints_to_stderr() -> contextlib.AbstractContextManager:
     """While plugins are imported: what they print goes to stderr, so stdout keeps only the
     product's own output (tables, ``--json``). pyod, for one, prints a line when an optional
-    dependency of a detector module is missing."""
+    dependency of a detector module is missing. Only around imports: swapping ``sys.stdout``
+    is process-wide, so a plain lookup of a registered name never touches it."""
     return contextlib.redirect_stdout(sys.stderr)
 
 
@@ -146,23 +147,20 @@ class Registry:
             return
         self._loaded = True
         with _prints_to_stderr():
-            self._import_all()
-
-    def _import_all(self) -> None:
-        if self.package:
-            pkg = importlib.import_module(self.package)
-            for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{self.package}."):
-                try:
-                    importlib.import_module(info.name)
-                except Exception as exc:  # a broken built-in file is listed, never fatal
-                    self._failed[info.name.rpartition(".")[2]] = _import_error(exc)
-        if self.entry_point_group:
-            for ep in entry_points(group=self.entry_point_group):
-                try:
-                    cls = ep.load()
-                    self._add(Plugin(ep.name, cls, {}, getattr(cls, "summary", "")))  # the entry point's name is the key
-                except Exception as exc:  # a broken plugin must not break the harness
-                    self._failed[ep.name] = _import_error(exc)
+            if self.package:
+                pkg = importlib.import_module(self.package)
+                for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{self.package}."):
+                    try:
+                        importlib.import_module(info.name)
+                    except Exception as exc:  # a broken built-in file is listed, never fatal
+                        self._failed[info.name.rpartition(".")[2]] = _import_error(exc)
+            if self.entry_point_group:
+                for ep in entry_points(group=self.entry_point_group):
+                    try:
+                        cls = ep.load()
+                        self._add(Plugin(ep.name, cls, {}, getattr(cls, "summary", "")))  # the entry point's name is the key
+                    except Exception as exc:  # a broken plugin must not break the harness
+                        self._failed[ep.name] = _import_error(exc)
 
     def names(self) -> list[str]:
         self._load()
@@ -176,21 +174,19 @@ class Registry:
     def plugin(self, name: str) -> Plugin:
         """A registered name, an entry-point name, or a ``package.module:Class`` path."""
         self._load()
-        with _prints_to_stderr():
-            return self._resolve(name)
-
-    def _resolve(self, name: str) -> Plugin:
         if name in self._entries:
             return self._entries[name]
         if name in self._failed:
             raise NovelbenchError(f"{self.kind} {name!r} is installed but failed to import: {self._failed[name]}")
         prefix, colon, rest = name.partition(":")
         if colon and prefix in self._families:
-            return self._families[prefix][0](rest)
+            with _prints_to_stderr():
+                return self._families[prefix][0](rest)
         if ":" in name:
             module_name, _, attr = name.partition(":")
             try:
-                cls = getattr(_import_here_too(module_name), attr)
+                with _prints_to_stderr():
+                    cls = getattr(_import_here_too(module_name), attr)
             except Exception as exc:  # ImportError, AttributeError, SyntaxError, or the plugin's own error
                 raise NovelbenchError(f"cannot import {self.kind} {name!r}: {_import_error(exc)}") from None
             if not isinstance(cls, type):
