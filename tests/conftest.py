@@ -61,6 +61,11 @@ def needs_shared(*parts: str) -> Path:
     return path
 
 
+def switch_id(override: dict) -> str:
+    """A switch test's id: ``key=value,...``."""
+    return ",".join(f"{k}={v}" for k, v in override.items())
+
+
 def fit_twice_and_check(name: str, train: torch.Tensor, test: torch.Tensor, **override):
     """Method ``name`` (``test_params`` and ``override``) fitted twice as ``fit_test_params`` does:
     asserts that its scores of ``test`` are per-image, finite, not constant and bit-identical

@@ -16,7 +16,7 @@ from novelbench.methods.alocc import ALOCC
 from novelbench.methods.tf1_rmsprop import TF1RMSprop
 from novelbench.registry import METHODS, get_method
 
-from conftest import fit_test_params, fit_twice_and_check, preset_values_no_test_fits
+from conftest import fit_test_params, fit_twice_and_check, preset_values_no_test_fits, switch_id
 
 #: a non-default value of every switch (most stand for a difference from the authors' code; the last four
 #: set the schedule, the weight average and the optimiser)
@@ -29,7 +29,7 @@ OLD_READING = {"optimizer": "torch", "recon_loss": "mean", "recon_target": "clea
                "noise": "per-step", "weight_average": "none", "real_range": "unit"}
 
 
-@pytest.mark.parametrize("override", SWITCHES + [OLD_READING], ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+@pytest.mark.parametrize("override", SWITCHES + [OLD_READING], ids=switch_id)
 def test_every_switch_fits_scores_deterministically_and_separates_an_easy_split(override, easy):
     train, test, is_outlier = easy
     method, scores = fit_twice_and_check("alocc", train, test, **override)

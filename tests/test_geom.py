@@ -5,7 +5,6 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import roc_auc_score
 
 from novelbench.benchmark.execution import to_float
 from novelbench.benchmark.seeding import pinned_threads, seed_everything
@@ -15,8 +14,6 @@ from novelbench.methods.wrn import PreActBlock, WideResNet
 from novelbench.registry import METHODS
 from novelbench.methods.geometric import (SET_NAMES, GeoTransform, apply_indexed, apply_transform, index_maps,
                                           invert_transform, transformation_set)
-
-from conftest import fit_twice_and_check, preset_values_no_test_fits
 
 
 def test_the_paper_set_is_72_flips_shifts_and_quarter_turns():
@@ -184,20 +181,3 @@ def test_geom_paper_fits_and_scores_with_denormals_flushed_and_restores_the_defa
         method.score(train[:8])
     assert calls == [True, False, True, False]
 
-
-#: every value of a geom switch other than test_params' (transforms "rot"); the WRN at width 1 for speed
-#: (geom-paper's WRN-10-4 is fitted by the shared conformance test)
-GEOM_SWITCHES = ([{"transforms": name} for name in SET_NAMES if name != "rot"]
-                 + [{"transforms": "shift", "shift": 4}, {"pad_to": 20}, {"head": "flatten"}, {"score_mode": "simple"},
-                    {"l2": 0.0}, {"dirichlet_images": None}, {"net": "wrn", "wrn_depth": 16, "wrn_widen": 1}])
-
-
-@pytest.mark.parametrize("override", GEOM_SWITCHES, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
-def test_every_geom_switch_fits_scores_deterministically_and_separates_an_easy_split(override, easy):
-    train, test, is_outlier = easy
-    _, scores = fit_twice_and_check("geom", train, test, **override)
-    assert roc_auc_score(is_outlier, scores) > 0.9
-
-
-def test_every_value_geom_paper_sets_is_fitted_by_some_test():
-    assert preset_values_no_test_fits("geom", GEOM_SWITCHES, shrunk={"epochs", "batch_size"}) == []

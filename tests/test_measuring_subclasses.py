@@ -14,7 +14,7 @@ from torch import nn
 from novelbench.errors import NovelbenchError
 from novelbench.registry import METHODS
 
-from conftest import fit_test_params
+from conftest import fit_test_params, switch_id
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # the class is run by path from the repository root
@@ -39,7 +39,7 @@ def test_with_every_switch_at_its_default_the_scores_are_alocc_s_bit_for_bit(eas
 
 @pytest.mark.parametrize("override", [{"batches": "file-order"}, {"padding": "tf-same"}, {"conv_bias": True},
                                       {"batches": "file-order", "padding": "tf-same", "conv_bias": True}],
-                         ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+                         ids=switch_id)
 def test_each_switch_changes_the_fit_deterministically_and_separates_an_easy_split(override, easy):
     train, test, is_outlier = easy
     first, second = (_scores(PATH, train, test, **override) for _ in range(2))

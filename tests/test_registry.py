@@ -12,6 +12,9 @@ from novelbench.benchmark.seeding import pinned_threads, seed_everything
 from novelbench.registry import METHODS, Registry, get_method
 from novelbench.errors import NovelbenchError
 from novelbench.methods.base import Detector, StrOptions
+from novelbench.methods.geometric import SET_NAMES
+
+from conftest import fit_twice_and_check, preset_values_no_test_fits, switch_id
 
 
 def _fit(name, train):
@@ -201,12 +204,42 @@ def test_what_plugins_print_when_imported_goes_to_stderr_not_stdout(monkeypatch,
     assert "a line a plugin prints when imported" in err and "a line a module prints when imported" in err
 
 
+#: per method, every switch value that the shared tests, fitting ``test_params``, leave out, and the
+#: preset values those tests shrink for speed (alocc's own switch test is in test_alocc)
+SWITCHES = {
+    # test_params use classifiers=2: 1 is g2d-paper's, 3 the default
+    "g2d": [{"classifiers": 1}, {"classifiers": 3}, {"own_negatives": False}, {"n_negatives": 64},
+            {"match_band": 0.2}, {"blur_scope": "classifier"}, {"input_blur": None}, {"cue_match": False},
+            {"critic_steps": 2}, {"gp_weight": 0.0}],
+    # test_params use transforms "rot"; the WRN at width 1 for speed (geom-paper's WRN-10-4 is fitted by
+    # the shared conformance test)
+    "geom": ([{"transforms": name} for name in SET_NAMES if name != "rot"]
+             + [{"transforms": "shift", "shift": 4}, {"pad_to": 20}, {"head": "flatten"}, {"score_mode": "simple"},
+                {"l2": 0.0}, {"dirichlet_images": None}, {"net": "wrn", "wrn_depth": 16, "wrn_widen": 1}]),
+}
+SHRUNK = {"g2d": {"gen_widths", "critic_widths", "clf_widths", "threshold_iter", "gan_batch_size"},
+          "geom": {"epochs", "batch_size"}}
+
+
+@pytest.mark.parametrize("name, override", [(n, o) for n, values in SWITCHES.items() for o in values],
+                         ids=lambda x: switch_id(x) if isinstance(x, dict) else x)
+def test_every_switch_value_fits_scores_deterministically_and_separates_an_easy_split(name, override, easy):
+    train, test, is_outlier = easy
+    _, scores = fit_twice_and_check(name, train, test, **override)
+    assert roc_auc_score(is_outlier, scores) > 0.9
+
+
+@pytest.mark.parametrize("name", SWITCHES)
+def test_every_value_a_preset_sets_is_fitted_by_some_test(name):
+    assert preset_values_no_test_fits(name, SWITCHES[name], SHRUNK[name]) == []
+
+
 CRBND_SWITCHES = [{"connective": False}, {"negatives": "blur"}, {"negatives": "noise"}, {"negatives": "mixed"},
                   {"score_mode": "recon"}, {"score_mode": "combined"}, {"neg_target": "input"}, {"neg_target": "either"},
                   {"positive_recon": "corrupted"}, {"dropout_per_channel": True}, {"latent_dim": None}]
 
 
-@pytest.mark.parametrize("override", CRBND_SWITCHES, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+@pytest.mark.parametrize("override", CRBND_SWITCHES, ids=switch_id)
 def test_crbnd_switches_conform(override, synthetic):
     data = synthetic.splits["train"]
     train = to_float(data.images[data.labels == 0][:48])
