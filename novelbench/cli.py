@@ -96,6 +96,16 @@ def _out_path(value) -> Path:
     return Path(value)
 
 
+def _assignments(values: list[str]) -> list[str]:
+    """Callback of --param and --protocol-option: a value that starts with "-" is the next option,
+    taken as this one's value because it was given none (the parser would otherwise fail later,
+    on the option's own value, as an "extra argument")."""
+    for value in values:
+        if value.startswith("-"):
+            raise typer.BadParameter(f"got {value!r}, which is the next option, not a NAME=VALUE: give this option its value first")
+    return values
+
+
 #: the most --threads a trial takes: more than any machine's cores (far above, libgomp dies
 #: printing only its own out-of-memory line)
 MAX_THREADS = 1024
@@ -244,8 +254,8 @@ def run(
     download: bool = typer.Option(False, "--download", help="Download the dataset through torchvision if it is missing (needs internet)."),
     image_size: Optional[int] = typer.Option(None, help="Resize images to SIZE x SIZE (default: 28 for digit sets, 64 for Caltech and folder)."),
     seeds: str = typer.Option("0", help="Comma list of non-negative seeds; each seeds the split sampling and the method's training."),
-    param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
-    protocol_option: list[str] = typer.Option([], "--protocol-option", help="Protocol option NAME=VALUE, for protocols given as package.module:Class. Repeatable."),
+    param: list[str] = typer.Option([], "--param", "-p", callback=_assignments, help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
+    protocol_option: list[str] = typer.Option([], "--protocol-option", callback=_assignments, help="Protocol option NAME=VALUE, for protocols given as package.module:Class. Repeatable."),
     out: Optional[Path] = typer.Option(None, parser=_out_path, help="Output folder (default results/<protocol>-<dataset>-<methods>). Finished trials there are reused."),
     jobs: Optional[int] = typer.Option(None, min=1, help="Trials run at the same time (local worker processes, or LocalCluster workers with --executor dask). Default: 1 (inline); with --executor processes or dask, cores // --threads, or one per GPU."),
     executor: Optional[str] = typer.Option(None, help="How trials run (see `bench list`): inline, processes, dask, ... Default: processes when --jobs > 1 or --devices, else inline."),
@@ -689,7 +699,7 @@ def compare(results: list[Path] = typer.Argument(..., help="Run folders (or resu
 
 def curves(
     method: list[str] = typer.Option(..., "--method", "-m", help="Method(s) with a per-epoch hook (e.g. alocc). Repeat for several."),
-    param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
+    param: list[str] = typer.Option([], "--param", "-p", callback=_assignments, help="Method parameter override, METHOD.NAME=V1,V2 (a comma list expands to a grid). Repeatable."),
     protocol: str = typer.Option("mnist", help="Protocol (see `bench list`); it must give a validation pool."),
     dataset: Optional[str] = typer.Option(None, help="Dataset (default: the protocol's own)."),
     data_root: Optional[Path] = typer.Option(None, help="Folder holding the data. Default: $NOVELBENCH_DATA_ROOT or ./data."),
@@ -759,7 +769,7 @@ def stability(results: list[Path] = typer.Argument(..., help="Run folders (or re
 
 def samples(
     method: str = typer.Option(..., "--method", "-m", help="One method (see `bench list`)."),
-    param: list[str] = typer.Option([], "--param", "-p", help="Method parameter override METHOD.NAME=VALUE (one value each). Repeatable."),
+    param: list[str] = typer.Option([], "--param", "-p", callback=_assignments, help="Method parameter override METHOD.NAME=VALUE (one value each). Repeatable."),
     protocol: str = typer.Option("mnist", help="Protocol (see `bench list`)."),
     dataset: Optional[str] = typer.Option(None, help="Dataset (default: the protocol's own)."),
     data_root: Optional[Path] = typer.Option(None, help="Folder holding the data. Default: $NOVELBENCH_DATA_ROOT or ./data."),
@@ -871,7 +881,7 @@ def verify(
     seed: int = typer.Option(0, min=0, help="Seed of the --sample draw."),
     data_root: Optional[Path] = typer.Option(None, help="Folder holding the data, as in `bench run`. Default: $NOVELBENCH_DATA_ROOT or ./data."),
     image_size: Optional[int] = typer.Option(None, help="--image-size the runs used, if not the dataset's default."),
-    protocol_option: list[str] = typer.Option([], "--protocol-option", help="Protocol option NAME=VALUE the runs used (e.g. max_per_class=50), where the defaults do not rebuild a row's config_id. Repeatable."),
+    protocol_option: list[str] = typer.Option([], "--protocol-option", callback=_assignments, help="Protocol option NAME=VALUE the runs used (e.g. max_per_class=50), where the defaults do not rebuild a row's config_id. Repeatable."),
     scratch: Optional[Path] = typer.Option(None, help="Folder for the re-runs, one sub-folder per table (reused: an interrupted verify resumes). Default: a folder under the system's temp dir."),
     jobs: Optional[int] = typer.Option(None, min=1, help="Trials re-run at the same time (local worker processes)."),
     out: list[Path] = typer.Option([], help="Also write the verification table: .csv or .md (one row per trial) or .json (every number). Written after each table, so it grows as a long verify goes. Repeatable."),

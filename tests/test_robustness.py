@@ -330,3 +330,14 @@ def test_usage_errors_exit_2_as_the_readme_says():
     assert result.exit_code == 2
     readme = " ".join((ROOT / "README.md").read_text().lower().split())
     assert "usage errors" in readme and "exit code 2" in readme
+
+
+@pytest.mark.parametrize("args", [["run", *SYNTH, "--param", "--seeds", "0"],
+                                  ["samples", "-m", "ocsvm", "-p", "--seeds", "0"],
+                                  ["verify", "x.csv", "--protocol-option", "--dry-run"]])
+def test_an_assignment_option_given_no_value_names_the_option_it_took_instead(args):
+    # without the check the parser takes "--seeds" as --param's value and fails on "0" as an extra argument
+    result = invoke(*args)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.replace("│", " ").split())  # rich boxes the usage error
+    assert "which is the next option, not a NAME=VALUE" in message and "--" in message
