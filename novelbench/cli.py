@@ -450,6 +450,8 @@ def collect(folders: list[Path] = typer.Argument(..., help="Run folders whose fi
     store.merge([])
     table = store.folder_table()
     n_trials = table["trial_id"].nunique() if not table.empty else 0
+    if n_trials == 0:
+        raise NovelbenchError(f"no readable finished trial in {', '.join(map(str, folders))}: {into} holds none")
     if as_json:
         out_console.print_json(json.dumps({"into": str(into), "copied": copied, "trials": int(n_trials)}))
     else:

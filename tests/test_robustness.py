@@ -341,3 +341,11 @@ def test_an_assignment_option_given_no_value_names_the_option_it_took_instead(ar
     assert result.exit_code == 2
     message = " ".join(result.stderr.replace("│", " ").split())  # rich boxes the usage error
     assert "which is the next option, not a NAME=VALUE" in message and "--" in message
+
+
+def test_collect_of_folders_with_no_readable_trial_fails(tmp_path):
+    (tmp_path / "run" / "trials").mkdir(parents=True)
+    (tmp_path / "run" / "trials" / "0123.parquet").write_text("junk")
+    result = invoke("collect", tmp_path / "run", "--into", tmp_path / "all")
+    assert result.exit_code == 1
+    assert "no readable finished trial in" in " ".join(result.stderr.split()) and "Traceback" not in result.output
