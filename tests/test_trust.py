@@ -7,19 +7,15 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pytest
 import torch
 
-from novelbench.benchmark import identity, runner
-from novelbench.benchmark.identity import Trial, clear_code_cache, code_fingerprint, module_closure
+from novelbench.benchmark import runner
+from novelbench.benchmark.identity import Trial, clear_code_cache, module_closure
 from novelbench.benchmark.plan import plan_trials
-from novelbench.benchmark.protocols.base import Setting
 from novelbench.benchmark.store import FILE_MODE, ResultStore
 from novelbench.methods import training
 
