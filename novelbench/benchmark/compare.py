@@ -286,7 +286,7 @@ def compare(table: pd.DataFrame, metric: str = "auroc", mix: str | None = None, 
         wide = paired_frame(part, metric, chosen)
         methods = [m for m in wide.columns if wide[m].notna().any()]
         if len(methods) < 2:
-            skipped.append(f"{protocol}/{dataset} holds {len(methods)} method(s) with {metric} on {chosen}; nothing to compare")
+            skipped.append(f"{protocol}/{dataset} holds {len(methods)} method(s) with {metric} on {chosen} (a comparison needs two)")
             continue
         groups = list(dict.fromkeys(wide.index.get_level_values("group")))
         scopes = [("all positive sets", wide)]
