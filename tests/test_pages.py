@@ -218,6 +218,13 @@ def test_an_out_under_a_file_fails_before_the_page_is_computed(tmp_path):
         page.write(spec, [tmp_path / "afile" / "p.md"])
 
 
+def test_an_error_while_a_block_is_computed_names_the_block(tmp_path):
+    run_table(tmp_path, "runs", {"a": GOOD})
+    body = '[[block]]\nkind = "prose"\ntext = "x"\n[[block]]\nkind = "compare"\nruns = ["runs.csv"]\n'
+    with pytest.raises(NovelbenchError, match=r"^page.toml: block 2 \(compare\): nothing to compare"):
+        page.render_markdown(page.load(write_spec(tmp_path, body)), None)
+
+
 def test_cli_page_error_is_one_line(tmp_path):
     from typer.testing import CliRunner
 

@@ -243,7 +243,12 @@ def render_markdown(page: Page, out_dir: Path | None) -> str:
     parts = [f"# {page.title}"] if page.title else []
     for i, block in enumerate(page.blocks):
         make, _ = BLOCKS[block["kind"]]
-        parts.append(make(page, block, page.where(i), out_dir).strip())
+        where = page.where(i)
+        try:
+            parts.append(make(page, block, where, out_dir).strip())
+        except NovelbenchError as exc:  # errors of the computations a block calls name the block too
+            message = str(exc)
+            raise NovelbenchError(message if message.startswith(where) else f"{where}: {message}") from None
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
