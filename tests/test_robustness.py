@@ -332,15 +332,15 @@ def test_usage_errors_exit_2_as_the_readme_says():
     assert "usage errors" in readme and "exit code 2" in readme
 
 
-@pytest.mark.parametrize("args", [["run", *SYNTH, "--param", "--seeds", "0"],
-                                  ["samples", "-m", "ocsvm", "-p", "--seeds", "0"],
-                                  ["verify", "x.csv", "--protocol-option", "--dry-run"]])
-def test_an_assignment_option_given_no_value_names_the_option_it_took_instead(args):
+@pytest.mark.parametrize("args, taken", [(["run", *SYNTH, "--param", "--seeds", "0"], "--seeds"),
+                                         (["samples", "-m", "ocsvm", "-p", "--seeds", "0"], "--seeds"),
+                                         (["verify", "x.csv", "--protocol-option", "--dry-run"], "--dry-run")])
+def test_an_assignment_option_given_no_value_names_the_option_it_took_instead(args, taken):
     # without the check the parser takes "--seeds" as --param's value and fails on "0" as an extra argument
     result = invoke(*args)
     assert result.exit_code == 2
     message = " ".join(result.stderr.replace("│", " ").split())  # rich boxes the usage error
-    assert "which is the next option, not a NAME=VALUE" in message and "--" in message
+    assert f"got '{taken}', which is the next option, not a NAME=VALUE" in message, message
 
 
 def test_collect_of_folders_with_no_readable_trial_fails(tmp_path):
