@@ -446,12 +446,12 @@ def collect(folders: list[Path] = typer.Argument(..., help="Run folders whose fi
     store = ResultStore(into, on_warning=lambda m: err_console.print(f"[yellow]{escape(m)}[/]"))
     store.prepare()
     copied = store.collect(folders)
+    table = store.folder_table()
+    if table.empty:  # before anything is recorded or written as DIR's table
+        raise NovelbenchError(f"no readable finished trial in {', '.join(map(str, folders))}: {into} holds none")
     provenance.collect_runs(into, folders)
     store.merge([])
-    table = store.folder_table()
-    n_trials = table["trial_id"].nunique() if not table.empty else 0
-    if n_trials == 0:
-        raise NovelbenchError(f"no readable finished trial in {', '.join(map(str, folders))}: {into} holds none")
+    n_trials = table["trial_id"].nunique()
     if as_json:
         out_console.print_json(json.dumps({"into": str(into), "copied": copied, "trials": int(n_trials)}))
     else:
